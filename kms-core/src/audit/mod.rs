@@ -1,0 +1,295 @@
+//! The tamper-evident audit log.
+//!
+//! Every state change and every use of a key appends an [`AuditEvent`]. The
+//! store turns events into [`AuditRecord`]s inside the same database
+//! transaction as the change they describe, linking each record to the one
+//! before it:
+//!
+//! ```text
+//! hash(n) = SHA-256("strongroom/audit/v1" ‖ hash(n-1) ‖ seq(n) ‖ fields(n))
+//! head    = (seq, hash(last), HMAC-SHA-256(audit key, "head" ‖ seq ‖ hash(last)))
+//! ```
+//!
+//! The audit key is derived from the root key, so only a process that has
+//! unsealed the root can move the head. Editing a record breaks its hash;
+//! deleting or reordering breaks the link or the sequence; cutting records
+//! off the end no longer matches the authenticated head. [`verify_chain`]
+//! names the first record that fails.
+
+use aws_lc_rs::{digest, hmac};
+use serde::{Deserialize, Serialize};
+
+/// The hash of the record before the first one.
+pub const GENESIS: [u8; 32] = [0u8; 32];
+
+/// What happened, before it has a place in the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Unix time in microseconds.
+    pub time_us: i64,
+    /// Who: an identity, a KMIP client, or `system`.
+    pub actor: String,
+    /// What: `object.create`, `key.encrypt`, `project.create`, …
+    pub action: String,
+    /// The object acted on, if any.
+    pub object: Option<String>,
+    /// The project the object or action belongs to, if any.
+    pub project: Option<String>,
+    /// `success` or a failure reason code.
+    pub result: String,
+    /// The network address the request came from, if any.
+    pub source: Option<String>,
+}
+
+impl AuditEvent {
+    /// A successful event by `actor`, stamped now.
+    pub fn now(actor: impl Into<String>, action: impl Into<String>) -> Self {
+        Self {
+            time_us: now_micros(),
+            actor: actor.into(),
+            action: action.into(),
+            object: None,
+            project: None,
+            result: "success".into(),
+            source: None,
+        }
+    }
+
+    pub fn object(mut self, object: impl ToString) -> Self {
+        self.object = Some(object.to_string());
+        self
+    }
+
+    pub fn project(mut self, project: impl ToString) -> Self {
+        self.project = Some(project.to_string());
+        self
+    }
+
+    pub fn result(mut self, result: impl Into<String>) -> Self {
+        self.result = result.into();
+        self
+    }
+
+    pub fn source(mut self, source: Option<String>) -> Self {
+        self.source = source;
+        self
+    }
+}
+
+/// An event in its place in the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub event: AuditEvent,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+}
+
+/// The authenticated end of the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: [u8; 32],
+    pub mac: Vec<u8>,
+}
+
+/// Why the audit log could not be written or trusted.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditError {
+    #[error("audit record {seq} has been altered: its hash does not match its contents")]
+    RecordAltered { seq: i64 },
+    #[error(
+        "audit record {seq} does not follow record {expected_prev}: a record was deleted or reordered"
+    )]
+    BrokenLink { seq: i64, expected_prev: i64 },
+    #[error("audit record {seq} has the wrong sequence number (expected {expected})")]
+    WrongSequence { seq: i64, expected: i64 },
+    #[error("the audit chain head is not authentic: it was forged or the key is wrong")]
+    HeadNotAuthentic,
+    #[error(
+        "the audit chain ends at record {last} but its authenticated head says {head}: records were removed or added"
+    )]
+    HeadMismatch { last: i64, head: i64 },
+}
+
+/// Links events into the chain and authenticates its head. Holds the audit
+/// key, derived from the root key; it never leaves this type.
+pub struct AuditChain {
+    key: hmac::Key,
+}
+
+impl AuditChain {
+    /// `audit_key` is the root-derived key (see `hierarchy::RootKey::derive`).
+    pub fn new(audit_key: &[u8]) -> Self {
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, audit_key),
+        }
+    }
+
+    /// The record that follows `prev` (seq `prev_seq`, hash `prev_hash`).
+    pub fn link(&self, prev_seq: i64, prev_hash: [u8; 32], event: AuditEvent) -> AuditRecord {
+        let seq = prev_seq + 1;
+        let hash = record_hash(seq, &prev_hash, &event);
+        AuditRecord {
+            seq,
+            event,
+            prev_hash,
+            hash,
+        }
+    }
+
+    /// The MAC that authenticates a head at `seq` with `hash`.
+    pub fn seal_head(&self, seq: i64, hash: &[u8; 32]) -> ChainHead {
+        let mac = hmac::sign(&self.key, &head_message(seq, hash))
+            .as_ref()
+            .to_vec();
+        ChainHead {
+            seq,
+            hash: *hash,
+            mac,
+        }
+    }
+
+    /// Whether `head` was sealed with this chain's key.
+    pub fn head_is_authentic(&self, head: &ChainHead) -> bool {
+        hmac::verify(&self.key, &head_message(head.seq, &head.hash), &head.mac).is_ok()
+    }
+}
+
+impl std::fmt::Debug for AuditChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditChain(..)")
+    }
+}
+
+fn head_message(seq: i64, hash: &[u8; 32]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(48);
+    m.extend_from_slice(b"strongroom/audit-head/v1");
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(hash);
+    m
+}
+
+/// The hash of a record: covers its position, its predecessor and every field.
+pub fn record_hash(seq: i64, prev_hash: &[u8; 32], e: &AuditEvent) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(b"strongroom/audit/v1");
+    ctx.update(prev_hash);
+    ctx.update(&seq.to_be_bytes());
+    ctx.update(&e.time_us.to_be_bytes());
+    for field in [
+        Some(e.actor.as_str()),
+        Some(e.action.as_str()),
+        e.object.as_deref(),
+        e.project.as_deref(),
+        Some(e.result.as_str()),
+        e.source.as_deref(),
+    ] {
+        // Length-prefixed, with a marker for absent fields, so no two
+        // different events hash the same bytes.
+        match field {
+            None => ctx.update(&[0]),
+            Some(s) => {
+                ctx.update(&[1]);
+                ctx.update(&(s.len() as u64).to_be_bytes());
+                ctx.update(s.as_bytes());
+            }
+        }
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// Incremental verifier: feed records in sequence order, then the head.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    last_seq: i64,
+    last_hash: [u8; 32],
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self {
+            last_seq: 0,
+            last_hash: GENESIS,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next record.
+    pub fn next(&mut self, r: &AuditRecord) -> Result<(), AuditError> {
+        if r.seq != self.last_seq + 1 {
+            if r.prev_hash != self.last_hash {
+                return Err(AuditError::BrokenLink {
+                    seq: r.seq,
+                    expected_prev: self.last_seq,
+                });
+            }
+            return Err(AuditError::WrongSequence {
+                seq: r.seq,
+                expected: self.last_seq + 1,
+            });
+        }
+        if record_hash(r.seq, &r.prev_hash, &r.event) != r.hash {
+            return Err(AuditError::RecordAltered { seq: r.seq });
+        }
+        if r.prev_hash != self.last_hash {
+            return Err(AuditError::BrokenLink {
+                seq: r.seq,
+                expected_prev: self.last_seq,
+            });
+        }
+        self.last_seq = r.seq;
+        self.last_hash = r.hash;
+        Ok(())
+    }
+
+    /// Checks the end of the chain against its authenticated head. Returns
+    /// the number of records verified.
+    pub fn finish(self, chain: &AuditChain, head: Option<&ChainHead>) -> Result<i64, AuditError> {
+        match head {
+            None if self.last_seq == 0 => Ok(0),
+            None => Err(AuditError::HeadMismatch {
+                last: self.last_seq,
+                head: 0,
+            }),
+            Some(head) => {
+                if !chain.head_is_authentic(head) {
+                    return Err(AuditError::HeadNotAuthentic);
+                }
+                if head.seq != self.last_seq || head.hash != self.last_hash {
+                    return Err(AuditError::HeadMismatch {
+                        last: self.last_seq,
+                        head: head.seq,
+                    });
+                }
+                Ok(self.last_seq)
+            }
+        }
+    }
+}
+
+/// Verifies a whole chain held in memory (the store streams it in pages).
+pub fn verify_chain(
+    chain: &AuditChain,
+    records: &[AuditRecord],
+    head: Option<&ChainHead>,
+) -> Result<i64, AuditError> {
+    let mut v = ChainVerifier::default();
+    for r in records {
+        v.next(r)?;
+    }
+    v.finish(chain, head)
+}
+
+/// Now, in Unix microseconds.
+pub fn now_micros() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000) as i64
+}
+
+#[cfg(test)]
+mod tests;

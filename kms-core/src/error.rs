@@ -1,0 +1,62 @@
+//! The errors of the domain.
+//!
+//! Each variant says what went wrong in words an operator can act on. None of
+//! them ever carries key material: a variant holds identifiers, names and
+//! reasons, never bytes of a key or of plaintext.
+
+use crate::ids::{ObjectId, ProjectId};
+use crate::lifecycle::{Operation, State};
+
+/// Everything kms-core can report.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The object does not exist in the caller's project. An object of another
+    /// project is reported the same way, so existence never leaks across projects.
+    #[error("object {0} not found")]
+    ObjectNotFound(ObjectId),
+
+    /// The project does not exist (or has no key-encryption key yet).
+    #[error("project {0} not found")]
+    ProjectNotFound(ProjectId),
+
+    /// The lifecycle state forbids this operation.
+    #[error("operation {operation} is not permitted on an object in state {state}")]
+    WrongLifecycleState { state: State, operation: Operation },
+
+    /// An attribute value is malformed or not allowed here.
+    #[error("invalid attribute {name}: {reason}")]
+    InvalidAttribute { name: &'static str, reason: String },
+
+    /// A request is well formed but asks for something that cannot be done.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// The Cryptographic Usage Mask does not allow this use.
+    #[error("the Cryptographic Usage Mask of object {0} does not permit {1}")]
+    UsageNotPermitted(ObjectId, &'static str),
+
+    /// Stored data failed authentication: it was corrupted, truncated, edited
+    /// or moved from another row. The data is never served.
+    #[error("stored {what} failed authentication: {reason}")]
+    Integrity { what: String, reason: &'static str },
+
+    /// A cryptographic primitive failed.
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+
+    /// The storage backend failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+
+    /// The root of trust failed or refused.
+    #[error(transparent)]
+    Root(#[from] crate::hierarchy::RootError),
+
+    /// The audit log could not be written or verified.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

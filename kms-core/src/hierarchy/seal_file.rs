@@ -1,0 +1,1 @@
+//! The sealed-root file in the data directory.

@@ -1,0 +1,1 @@
+//! The software root of trust (development and evaluation).

@@ -1,0 +1,285 @@
+//! The attributes of a managed object, as KMIP 1.4 section 3 defines them.
+//!
+//! Attributes are typed: a date is an [`OffsetDateTime`], a usage mask is a
+//! bit set, a link names its type. The database keeps the indexed ones in
+//! columns and the whole set as JSON; both are covered by the row's MAC, so an
+//! edit made outside Strongroom is detected when the row is read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::enums::*;
+use crate::error::{Error, Result};
+use crate::ids::{ObjectId, ProjectId};
+use crate::lifecycle::State;
+
+bitflags::bitflags! {
+    /// KMIP Cryptographic Usage Mask (section 3.19).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(transparent)]
+    pub struct UsageMask: u32 {
+        const SIGN = 0x1;
+        const VERIFY = 0x2;
+        const ENCRYPT = 0x4;
+        const DECRYPT = 0x8;
+        const WRAP_KEY = 0x10;
+        const UNWRAP_KEY = 0x20;
+        const EXPORT = 0x40;
+        const MAC_GENERATE = 0x80;
+        const MAC_VERIFY = 0x100;
+        const DERIVE_KEY = 0x200;
+        const CONTENT_COMMITMENT = 0x400;
+        const KEY_AGREEMENT = 0x800;
+        const CERTIFICATE_SIGN = 0x1000;
+        const CRL_SIGN = 0x2000;
+        const GENERATE_CRYPTOGRAM = 0x4000;
+        const VALIDATE_CRYPTOGRAM = 0x8000;
+        const TRANSLATE_ENCRYPT = 0x10000;
+        const TRANSLATE_DECRYPT = 0x20000;
+        const TRANSLATE_WRAP = 0x40000;
+        const TRANSLATE_UNWRAP = 0x80000;
+    }
+}
+
+/// KMIP Name: a value and its type. An object may have several.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Name {
+    pub value: String,
+    pub name_type: NameType,
+}
+
+impl Name {
+    /// A plain text name.
+    pub fn text(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            name_type: NameType::UninterpretedTextString,
+        }
+    }
+}
+
+/// KMIP Link: a typed reference to another object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub link_type: LinkType,
+    pub linked_object_id: String,
+}
+
+/// KMIP Digest of the object's key material.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digest {
+    pub hashing_algorithm: HashingAlgorithm,
+    #[serde(with = "hex_bytes")]
+    pub digest_value: Vec<u8>,
+    pub key_format_type: Option<KeyFormatType>,
+}
+
+/// KMIP Revocation Reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationReason {
+    pub code: RevocationReasonCode,
+    pub message: Option<String>,
+}
+
+/// KMIP Cryptographic Parameters (the fields this server acts on).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CryptographicParameters {
+    pub block_cipher_mode: Option<BlockCipherMode>,
+    pub padding_method: Option<PaddingMethod>,
+    pub hashing_algorithm: Option<HashingAlgorithm>,
+    pub recommended_curve: Option<RecommendedCurve>,
+    pub tag_length: Option<u32>,
+}
+
+/// The value of a custom attribute (KMIP "x-" attributes), typed as KMIP types it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value")]
+pub enum CustomValue {
+    Text(String),
+    Integer(i32),
+    LongInteger(i64),
+    Boolean(bool),
+    Enumeration(u32),
+    Interval(u32),
+    #[serde(with = "time::serde::timestamp")]
+    DateTime(OffsetDateTime),
+    #[serde(with = "hex_bytes")]
+    Bytes(Vec<u8>),
+}
+
+/// Bounds on client-supplied attribute values; the network layers enforce
+/// their own message limits, these keep a single object's row small.
+pub mod limits {
+    pub const MAX_NAMES: usize = 32;
+    pub const MAX_TEXT: usize = 1024;
+    pub const MAX_CUSTOM: usize = 64;
+    pub const MAX_LINKS: usize = 64;
+    pub const MAX_GROUPS: usize = 32;
+}
+
+/// The attributes of one managed object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attributes {
+    pub unique_identifier: ObjectId,
+    pub project: ProjectId,
+    pub object_type: ObjectType,
+    pub names: Vec<Name>,
+    pub cryptographic_algorithm: Option<CryptographicAlgorithm>,
+    pub cryptographic_length: Option<u32>,
+    pub cryptographic_parameters: Option<CryptographicParameters>,
+    pub cryptographic_usage_mask: UsageMask,
+    pub state: State,
+    #[serde(with = "time::serde::timestamp")]
+    pub initial_date: OffsetDateTime,
+    #[serde(with = "time::serde::timestamp::option", default)]
+    pub activation_date: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::timestamp::option", default)]
+    pub deactivation_date: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::timestamp::option", default)]
+    pub destroy_date: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::timestamp::option", default)]
+    pub compromise_occurrence_date: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::timestamp::option", default)]
+    pub compromise_date: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::timestamp")]
+    pub last_change_date: OffsetDateTime,
+    pub object_groups: Vec<String>,
+    pub links: Vec<Link>,
+    pub contact_information: Option<String>,
+    pub digests: Vec<Digest>,
+    pub revocation_reason: Option<RevocationReason>,
+    pub custom: BTreeMap<String, CustomValue>,
+}
+
+impl Attributes {
+    /// Attributes for a new object of `object_type` in `project`, created now.
+    /// The KMIP dates are whole seconds, so `now` is truncated to a second.
+    pub fn new(project: ProjectId, object_type: ObjectType, now: OffsetDateTime) -> Self {
+        let now = truncate_to_second(now);
+        Self {
+            unique_identifier: ObjectId::generate(),
+            project,
+            object_type,
+            names: Vec::new(),
+            cryptographic_algorithm: None,
+            cryptographic_length: None,
+            cryptographic_parameters: None,
+            cryptographic_usage_mask: UsageMask::empty(),
+            state: State::PreActive,
+            initial_date: now,
+            activation_date: None,
+            deactivation_date: None,
+            destroy_date: None,
+            compromise_occurrence_date: None,
+            compromise_date: None,
+            last_change_date: now,
+            object_groups: Vec::new(),
+            links: Vec::new(),
+            contact_information: None,
+            digests: Vec::new(),
+            revocation_reason: None,
+            custom: BTreeMap::new(),
+        }
+    }
+
+    /// The first name, which the API shows as the object's name.
+    pub fn primary_name(&self) -> Option<&str> {
+        self.names.first().map(|n| n.value.as_str())
+    }
+
+    /// Checks the bounds and the rules a client cannot be trusted to keep.
+    pub fn validate(&self) -> Result<()> {
+        fn bad(name: &'static str, reason: impl Into<String>) -> Error {
+            Error::InvalidAttribute {
+                name,
+                reason: reason.into(),
+            }
+        }
+        if self.names.len() > limits::MAX_NAMES {
+            return Err(bad("Name", format!("at most {} names", limits::MAX_NAMES)));
+        }
+        for name in &self.names {
+            if name.value.is_empty() || name.value.len() > limits::MAX_TEXT {
+                return Err(bad("Name", "must be 1 to 1024 bytes"));
+            }
+        }
+        if self.object_groups.len() > limits::MAX_GROUPS
+            || self
+                .object_groups
+                .iter()
+                .any(|g| g.is_empty() || g.len() > limits::MAX_TEXT)
+        {
+            return Err(bad("Object Group", "at most 32 groups of 1 to 1024 bytes"));
+        }
+        if self.links.len() > limits::MAX_LINKS {
+            return Err(bad("Link", format!("at most {} links", limits::MAX_LINKS)));
+        }
+        if self
+            .contact_information
+            .as_ref()
+            .is_some_and(|c| c.len() > limits::MAX_TEXT)
+        {
+            return Err(bad("Contact Information", "at most 1024 bytes"));
+        }
+        if self.custom.len() > limits::MAX_CUSTOM {
+            return Err(bad(
+                "Custom Attribute",
+                format!("at most {}", limits::MAX_CUSTOM),
+            ));
+        }
+        for (key, value) in &self.custom {
+            validate_custom_name(key)?;
+            let len = match value {
+                CustomValue::Text(s) => s.len(),
+                CustomValue::Bytes(b) => b.len(),
+                _ => 0,
+            };
+            if len > limits::MAX_TEXT * 4 {
+                return Err(bad("Custom Attribute", "value larger than 4 KiB"));
+            }
+        }
+        if let (Some(a), Some(d)) = (self.activation_date, self.deactivation_date)
+            && d < a
+        {
+            return Err(bad("Deactivation Date", "earlier than the Activation Date"));
+        }
+        Ok(())
+    }
+}
+
+/// A custom attribute name must start with `x-` (client-defined) or `y-`
+/// (server-defined), as KMIP 1.4 section 3.41 requires.
+pub fn validate_custom_name(name: &str) -> Result<()> {
+    let ok = (name.starts_with("x-") || name.starts_with("y-"))
+        && name.len() > 2
+        && name.len() <= 255
+        && name.chars().all(|c| !c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidAttribute {
+            name: "Custom Attribute",
+            reason: "name must start with \"x-\" or \"y-\" and be at most 255 bytes".into(),
+        })
+    }
+}
+
+/// KMIP dates have a resolution of one second.
+pub fn truncate_to_second(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        hex::decode(text).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,204 @@
+//! Persistent storage: one trait, two backends.
+//!
+//! [`Store`] is what the rest of kms-core sees. It stores rows it does not
+//! interpret: object rows carry their attributes as JSON, their key material
+//! as a wrapped blob and a MAC the service computed, so a backend can neither
+//! read secrets nor forge a row. Backends:
+//!
+//! * `sqlite` — the embedded default. WAL journal, `synchronous=FULL`, so a
+//!   commit is on disk before it is acknowledged.
+//! * `postgres` — for installs that outgrow one machine; several Strongroom
+//!   nodes can share one database.
+//!
+//! Writes go through [`Store::commit`], which takes a [`Transaction`]: a set
+//! of row writes plus the audit events that describe them. Both land in one
+//! database transaction, or neither does. Backends group concurrent commits
+//! into one database transaction (group commit), each caller's writes isolated
+//! in a savepoint, so one caller's conflict never fails another's.
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditEvent, AuditRecord, ChainHead};
+use crate::ids::{ObjectId, OrganizationId, ProjectId};
+
+/// A stored organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganizationRecord {
+    pub id: OrganizationId,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// A stored project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectRecord {
+    pub id: ProjectId,
+    pub organization: OrganizationId,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// One version of a project's key-encryption key, wrapped under a root term.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectKeyRecord {
+    pub project: ProjectId,
+    pub version: u32,
+    /// The root key term that wrapped it.
+    pub root_term: u32,
+    /// The wrapped key (see `hierarchy::blob`).
+    pub wrapped: Vec<u8>,
+    pub created_at: i64,
+}
+
+/// A stored managed object. Dates are Unix seconds. The indexed columns are
+/// copies of values inside `attributes`; `mac` covers all of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRecord {
+    pub id: ObjectId,
+    pub project: ProjectId,
+    pub revision: i64,
+    pub object_type: u32,
+    pub name: Option<String>,
+    pub algorithm: Option<u32>,
+    pub state: u32,
+    pub initial_date: i64,
+    pub activation_date: Option<i64>,
+    pub deactivation_date: Option<i64>,
+    pub destroy_date: Option<i64>,
+    pub last_change_date: i64,
+    /// The full attribute set, JSON.
+    pub attributes: Vec<u8>,
+    /// The wrapped key material; `None` once destroyed.
+    pub material: Option<Vec<u8>>,
+    /// The project key version that wrapped `material` and keys `mac`.
+    pub kek_version: u32,
+    /// MAC over every other field, computed by the service.
+    pub mac: Vec<u8>,
+}
+
+/// One row write.
+#[derive(Clone, Debug)]
+pub enum Write {
+    InsertOrganization(OrganizationRecord),
+    InsertProject(ProjectRecord),
+    InsertProjectKey(ProjectKeyRecord),
+    /// Replaces a project key version's wrapped blob (root rotation re-wraps).
+    RewrapProjectKey(ProjectKeyRecord),
+    /// Fails with [`StoreError::AlreadyExists`] if the id is taken.
+    InsertObject(ObjectRecord),
+    /// Fails with [`StoreError::Conflict`] unless the stored revision is
+    /// `record.revision - 1`.
+    UpdateObject(ObjectRecord),
+}
+
+/// Writes and the audit events that describe them, committed atomically.
+#[derive(Clone, Debug, Default)]
+pub struct Transaction {
+    pub writes: Vec<Write>,
+    pub audit: Vec<AuditEvent>,
+}
+
+impl Transaction {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn write(mut self, w: Write) -> Self {
+        self.writes.push(w);
+        self
+    }
+
+    pub fn audit(mut self, e: AuditEvent) -> Self {
+        self.audit.push(e);
+        self
+    }
+}
+
+/// A filter for [`Store::find_objects`]. Every field that is set must match.
+#[derive(Clone, Debug, Default)]
+pub struct ObjectQuery {
+    pub project: Option<ProjectId>,
+    pub name: Option<String>,
+    pub object_type: Option<u32>,
+    pub algorithm: Option<u32>,
+    pub state: Option<u32>,
+    /// Objects whose initial date is in `[from, to]`.
+    pub initial_date_range: Option<(i64, i64)>,
+    /// Objects with an activation date at or before this time (for the
+    /// date-driven lifecycle sweep).
+    pub activation_due_by: Option<i64>,
+    pub deactivation_due_by: Option<i64>,
+    pub offset: u64,
+    /// At most this many rows; the store caps it at 10,000.
+    pub limit: u64,
+}
+
+/// The storage failures an operator must be told apart.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("object {0} was changed by another writer; retry")]
+    Conflict(ObjectId),
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("the data directory or database is read-only: {0}")]
+    ReadOnly(String),
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+/// Persistent storage of organizations, projects, project keys, objects and
+/// the audit chain.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for logs: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Commits `tx` durably: returns only after the database says the
+    /// transaction is on disk.
+    async fn commit(&self, tx: Transaction) -> Result<(), StoreError>;
+
+    async fn organization(
+        &self,
+        id: OrganizationId,
+    ) -> Result<Option<OrganizationRecord>, StoreError>;
+    async fn project(&self, id: ProjectId) -> Result<Option<ProjectRecord>, StoreError>;
+    async fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError>;
+
+    /// Every version of a project's key, oldest first.
+    async fn project_keys(&self, project: ProjectId) -> Result<Vec<ProjectKeyRecord>, StoreError>;
+    /// Project key versions wrapped under `root_term` (for root rotation).
+    async fn project_keys_under_root_term(
+        &self,
+        root_term: u32,
+    ) -> Result<Vec<ProjectKeyRecord>, StoreError>;
+
+    /// The object, if it exists in `project`.
+    async fn object(
+        &self,
+        project: ProjectId,
+        id: ObjectId,
+    ) -> Result<Option<ObjectRecord>, StoreError>;
+    async fn find_objects(&self, query: &ObjectQuery) -> Result<Vec<ObjectRecord>, StoreError>;
+    async fn count_objects(&self, query: &ObjectQuery) -> Result<u64, StoreError>;
+
+    /// Audit records with `seq > after`, in order, at most `limit`.
+    async fn audit_records(&self, after: i64, limit: u64) -> Result<Vec<AuditRecord>, StoreError>;
+    async fn audit_head(&self) -> Result<Option<ChainHead>, StoreError>;
+
+    /// Is the database reachable now?
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Flushes pending group commits and closes connections.
+    async fn close(&self);
+}
