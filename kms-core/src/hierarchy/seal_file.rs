@@ -80,10 +80,16 @@ impl SealFile {
             }
             Err(e) => return Err(err(e.to_string())),
         };
+        Self::parse(&bytes, &path.display().to_string())
+    }
+
+    /// Parses and checks seal file contents; `shown` names the file in errors.
+    pub fn parse(bytes: &[u8], shown: &str) -> Result<Self, RootError> {
+        let err = |reason: String| RootError::SealFile { path: shown.to_string(), reason };
         if bytes.len() > 1 << 20 {
             return Err(err("larger than 1 MiB".into()));
         }
-        let file: SealFile = serde_json::from_slice(&bytes).map_err(|e| err(format!("not valid: {e}")))?;
+        let file: SealFile = serde_json::from_slice(bytes).map_err(|e| err(format!("not valid: {e}")))?;
         if file.format != 1 {
             return Err(err(format!("unknown format {}", file.format)));
         }

@@ -1,0 +1,136 @@
+//! The audit writer for key use.
+//!
+//! State changes are audited inside their own database transaction. Uses of
+//! a key (encrypt, decrypt, sign, get, …) change nothing else, so their
+//! records go through this queue: a background task drains it and appends
+//! the records in batches, which the store's group commit turns into few
+//! fsyncs. The queue is bounded and never drops a record: when it is full,
+//! callers wait (back-pressure), and when the database is failing, the
+//! writer keeps its batch and retries while `/readyz` reports not ready.
+//! [`AuditQueue::flush`] waits until everything queued before it is durable;
+//! shutdown flushes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::audit::AuditEvent;
+use crate::error::Result;
+use crate::store::{Store, StoreError, Transaction};
+
+const CAPACITY: usize = 65_536;
+const MAX_BATCH: usize = 4_096;
+
+enum Message {
+    Event(AuditEvent),
+    Flush(oneshot::Sender<()>),
+    Stop,
+}
+
+pub(super) struct AuditQueue {
+    sender: mpsc::Sender<Message>,
+    failing: Arc<AtomicBool>,
+    writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl AuditQueue {
+    pub(super) fn start(store: Arc<dyn Store>) -> Self {
+        let (sender, receiver) = mpsc::channel(CAPACITY);
+        let failing = Arc::new(AtomicBool::new(false));
+        let writer = tokio::spawn(run(store, receiver, Arc::clone(&failing)));
+        Self { sender, failing, writer: Mutex::new(Some(writer)) }
+    }
+
+    /// Queues an event; waits only when the queue is full.
+    pub(super) async fn record(&self, event: AuditEvent) -> Result<()> {
+        match self.sender.try_send(Message::Event(event)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(m)) => self.sender.send(m).await.map_err(|_| StoreError::Closed.into()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(StoreError::Closed.into()),
+        }
+    }
+
+    /// Waits until every event queued before this call is committed.
+    pub(super) async fn flush(&self) -> Result<()> {
+        let (done, wait) = oneshot::channel();
+        self.sender.send(Message::Flush(done)).await.map_err(|_| StoreError::Closed)?;
+        wait.await.map_err(|_| StoreError::Closed)?;
+        Ok(())
+    }
+
+    /// Errors while the writer cannot reach the database.
+    pub(super) fn healthy(&self) -> Result<()> {
+        if self.failing.load(Ordering::Relaxed) {
+            return Err(StoreError::Unreachable("audit records cannot be written".into()).into());
+        }
+        Ok(())
+    }
+
+    /// Stops the writer after it has written what is queued.
+    pub(super) async fn stop(&self) {
+        let _ = self.sender.send(Message::Stop).await;
+        if let Some(handle) = self.writer.lock().await.take() {
+            let _ = handle.await;
+        }
+    }
+}
+
+async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Message>, failing: Arc<AtomicBool>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut waiters = Vec::new();
+    loop {
+        let mut stop = false;
+        let Some(first) = receiver.recv().await else { return };
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Event(e) => batch.push(e),
+                Message::Flush(w) => waiters.push(w),
+                Message::Stop => stop = true,
+            }
+            if batch.len() < MAX_BATCH && !stop {
+                next = receiver.try_recv().ok();
+            }
+        }
+        commit_with_retry(store.as_ref(), &mut batch, &failing, stop).await;
+        for w in waiters.drain(..) {
+            let _ = w.send(());
+        }
+        if stop {
+            return;
+        }
+    }
+}
+
+/// Commits `batch`, retrying with back-off while the database fails. At
+/// shutdown it gives up after a few tries rather than hang the process, and
+/// says how many records were lost.
+async fn commit_with_retry(store: &dyn Store, batch: &mut Vec<AuditEvent>, failing: &AtomicBool, stopping: bool) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut delay = Duration::from_millis(50);
+    for attempt in 1.. {
+        let tx = Transaction { writes: Vec::new(), audit: batch.clone() };
+        match store.commit(tx).await {
+            Ok(()) => {
+                failing.store(false, Ordering::Relaxed);
+                batch.clear();
+                return;
+            }
+            Err(e) => {
+                failing.store(true, Ordering::Relaxed);
+                tracing::error!(error = %e, records = batch.len(), attempt, "cannot write audit records; retrying");
+                if stopping && attempt >= 5 || matches!(e, StoreError::Closed) {
+                    tracing::error!(records = batch.len(), "audit records lost at shutdown");
+                    batch.clear();
+                    return;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Keys prepared for use, as the cache holds them.
+
+use time::OffsetDateTime;
+
+use crate::crypto::aead::{AeadAlgorithm, AeadKey};
+use crate::crypto::hmac::{HmacAlgorithm, HmacKey};
+use crate::crypto::signature::{SigningKey, VerifyingKey};
+use crate::error::{Error, Result};
+use crate::ids::{ObjectId, ProjectId};
+use crate::lifecycle::{self, Operation, State};
+use crate::object::{Attributes, CryptographicAlgorithm, KeyMaterial, UsageMask};
+
+/// The working form of a key: parsed and expanded once, when it enters the
+/// cache, so a request pays only for the operation itself.
+pub(super) enum Prepared {
+    Aead(AeadKey),
+    Hmac(HmacKey),
+    /// A private key, parsed once; also verifies with its public half.
+    Signing(SigningKey),
+    /// A public key, parsed once.
+    Verifying(VerifyingKey),
+    /// Objects no cryptographic operation uses (Secret Data, Opaque Objects,
+    /// certificates): nothing is kept, the material is dropped and zeroized.
+    Unusable,
+}
+
+/// A key the service can use, with the attributes that decide whether it may.
+pub struct UsableKey {
+    pub(super) id: ObjectId,
+    pub(super) project: ProjectId,
+    state: State,
+    activation_date: Option<OffsetDateTime>,
+    deactivation_date: Option<OffsetDateTime>,
+    usage: UsageMask,
+    pub(super) prepared: Prepared,
+}
+
+impl UsableKey {
+    pub(super) fn prepare(attributes: &Attributes, material: KeyMaterial) -> Result<Self> {
+        let prepared = match (&material, attributes.cryptographic_algorithm) {
+            (KeyMaterial::Symmetric(k), Some(CryptographicAlgorithm::Aes)) => {
+                Prepared::Aead(AeadKey::new(AeadAlgorithm::for_key_len(k.len())?, k.expose())?)
+            }
+            (KeyMaterial::Symmetric(k), Some(alg @ (CryptographicAlgorithm::HmacSha256
+            | CryptographicAlgorithm::HmacSha384
+            | CryptographicAlgorithm::HmacSha512))) => {
+                let h = match alg {
+                    CryptographicAlgorithm::HmacSha256 => HmacAlgorithm::Sha256,
+                    CryptographicAlgorithm::HmacSha384 => HmacAlgorithm::Sha384,
+                    _ => HmacAlgorithm::Sha512,
+                };
+                Prepared::Hmac(HmacKey::new(h, k.expose())?)
+            }
+            (KeyMaterial::PrivateKeyPkcs8(der), _) => Prepared::Signing(SigningKey::from_pkcs8(der.expose())?),
+            (KeyMaterial::PublicKeySpki(der), _) => Prepared::Verifying(VerifyingKey::from_spki_der(der)?),
+            _ => Prepared::Unusable,
+        };
+        Ok(Self {
+            id: attributes.unique_identifier,
+            project: attributes.project,
+            state: attributes.state,
+            activation_date: attributes.activation_date,
+            deactivation_date: attributes.deactivation_date,
+            usage: attributes.cryptographic_usage_mask,
+            prepared,
+        })
+    }
+
+    /// The object this key belongs to.
+    pub fn id(&self) -> ObjectId {
+        self.id
+    }
+
+    /// The project this key belongs to.
+    pub fn project(&self) -> ProjectId {
+        self.project
+    }
+
+    /// The state now, with date-driven transitions applied.
+    pub fn state_at(&self, now: OffsetDateTime) -> State {
+        lifecycle::effective_state(self.state, self.activation_date, self.deactivation_date, now).0
+    }
+
+    /// Checks that the lifecycle and the usage mask allow `operation` for `usage`.
+    pub(super) fn check(&self, operation: Operation, usage: UsageMask, name: &'static str) -> Result<()> {
+        lifecycle::require(self.state_at(OffsetDateTime::now_utc()), operation)?;
+        if !self.usage.contains(usage) {
+            return Err(Error::UsageNotPermitted(self.id, name));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for UsableKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UsableKey({}, {:?}, ..)", self.id, self.state)
+    }
+}

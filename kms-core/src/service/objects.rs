@@ -1,0 +1,317 @@
+//! Creating, registering, reading and changing managed objects.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::codec::{self, Material};
+use super::{Actor, Kms};
+use crate::crypto::digest::{DigestAlgorithm, digest};
+use crate::crypto::keygen::{self, GeneratedKey, KeySpec};
+use crate::error::{Error, Result};
+use crate::hierarchy::ProjectKek;
+use crate::ids::{ObjectId, ProjectId};
+use crate::lifecycle::{self, Operation, State};
+use crate::object::attributes::truncate_to_second;
+use crate::object::{
+    Attributes, CryptographicAlgorithm, CryptographicParameters, CustomValue, Digest, HashingAlgorithm,
+    KeyFormatType, KeyMaterial, Link, LinkType, ManagedObject, Name, ObjectType, UsageMask,
+};
+use crate::store::{ObjectQuery, ObjectRecord, Transaction, Write};
+
+/// The attributes a caller may choose when creating or registering an object.
+#[derive(Clone, Debug, Default)]
+pub struct Template {
+    pub names: Vec<Name>,
+    /// `None` picks the usual mask for the key type.
+    pub usage_mask: Option<UsageMask>,
+    /// A date in the past (or now) creates the object Active.
+    pub activation_date: Option<OffsetDateTime>,
+    pub deactivation_date: Option<OffsetDateTime>,
+    pub object_groups: Vec<String>,
+    pub contact_information: Option<String>,
+    pub links: Vec<Link>,
+    pub cryptographic_parameters: Option<CryptographicParameters>,
+    pub custom: BTreeMap<String, CustomValue>,
+}
+
+/// The two objects of a key pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CreatedPair {
+    pub private_key: ObjectId,
+    pub public_key: ObjectId,
+}
+
+/// KMIP algorithm and length of a key spec.
+fn algorithm_of(spec: KeySpec) -> (CryptographicAlgorithm, u32) {
+    use CryptographicAlgorithm as A;
+    match spec {
+        KeySpec::Aes128 => (A::Aes, 128),
+        KeySpec::Aes256 => (A::Aes, 256),
+        KeySpec::HmacSha256 => (A::HmacSha256, 256),
+        KeySpec::HmacSha384 => (A::HmacSha384, 384),
+        KeySpec::HmacSha512 => (A::HmacSha512, 512),
+        KeySpec::Rsa2048 => (A::Rsa, 2048),
+        KeySpec::Rsa3072 => (A::Rsa, 3072),
+        KeySpec::Rsa4096 => (A::Rsa, 4096),
+        KeySpec::EcP256 => (A::Ecdsa, 256),
+        KeySpec::EcP384 => (A::Ecdsa, 384),
+        KeySpec::EcP521 => (A::Ecdsa, 521),
+        KeySpec::Ed25519 => (A::Ed25519, 255),
+    }
+}
+
+/// The usual Cryptographic Usage Mask when the caller sets none.
+fn default_mask(object_type: ObjectType, algorithm: Option<CryptographicAlgorithm>) -> UsageMask {
+    use CryptographicAlgorithm as A;
+    match (object_type, algorithm) {
+        (ObjectType::SymmetricKey, Some(A::HmacSha256 | A::HmacSha384 | A::HmacSha512)) => {
+            UsageMask::MAC_GENERATE | UsageMask::MAC_VERIFY
+        }
+        (ObjectType::SymmetricKey, _) => {
+            UsageMask::ENCRYPT | UsageMask::DECRYPT | UsageMask::WRAP_KEY | UsageMask::UNWRAP_KEY
+        }
+        (ObjectType::PrivateKey, Some(A::Rsa)) => UsageMask::SIGN | UsageMask::DECRYPT,
+        (ObjectType::PrivateKey, _) => UsageMask::SIGN,
+        (ObjectType::PublicKey, Some(A::Rsa)) => UsageMask::VERIFY | UsageMask::ENCRYPT,
+        (ObjectType::PublicKey, _) => UsageMask::VERIFY,
+        _ => UsageMask::empty(),
+    }
+}
+
+/// A SHA-256 Digest attribute of the material, as KMIP servers set it.
+fn digest_of(material: &KeyMaterial) -> Digest {
+    let (bytes, format) = match material {
+        KeyMaterial::Symmetric(b) => (b.expose(), KeyFormatType::Raw),
+        KeyMaterial::PrivateKeyPkcs8(b) => (b.expose(), KeyFormatType::Pkcs8),
+        KeyMaterial::PublicKeySpki(b) => (b.as_slice(), KeyFormatType::X509),
+        KeyMaterial::Certificate(b) => (b.as_slice(), KeyFormatType::X509),
+        KeyMaterial::SecretData { value, .. } => (value.expose(), KeyFormatType::Opaque),
+        KeyMaterial::Opaque(b) => (b.expose(), KeyFormatType::Opaque),
+    };
+    Digest {
+        hashing_algorithm: HashingAlgorithm::Sha256,
+        digest_value: digest(DigestAlgorithm::Sha256, bytes),
+        key_format_type: Some(format),
+    }
+}
+
+fn build_attributes(
+    project: ProjectId,
+    material: &KeyMaterial,
+    algorithm: Option<CryptographicAlgorithm>,
+    length: Option<u32>,
+    template: Template,
+    now: OffsetDateTime,
+) -> Result<Attributes> {
+    let object_type = material.object_type();
+    let mut a = Attributes::new(project, object_type, now);
+    a.names = template.names;
+    a.cryptographic_algorithm = algorithm;
+    a.cryptographic_length = length;
+    a.cryptographic_parameters = template.cryptographic_parameters;
+    a.cryptographic_usage_mask = template.usage_mask.unwrap_or_else(|| default_mask(object_type, algorithm));
+    a.activation_date = template.activation_date.map(truncate_to_second);
+    a.deactivation_date = template.deactivation_date.map(truncate_to_second);
+    a.object_groups = template.object_groups;
+    a.contact_information = template.contact_information;
+    a.links = template.links;
+    a.custom = template.custom;
+    a.digests = vec![digest_of(material)];
+    // KMIP transition 1: an Activation Date already reached makes the new
+    // object Active at once (and a passed Deactivation Date, Deactivated).
+    a.state = lifecycle::effective_state(State::PreActive, a.activation_date, a.deactivation_date, a.initial_date).0;
+    a.validate()?;
+    Ok(a)
+}
+
+impl Kms {
+    /// Generates a symmetric key in `project`.
+    pub async fn create_key(&self, actor: &Actor, project: ProjectId, spec: KeySpec, template: Template) -> Result<ObjectId> {
+        let GeneratedKey::Symmetric(key) = keygen::generate(spec)? else {
+            return Err(Error::InvalidRequest(format!("{spec:?} is an asymmetric key spec; create a key pair")));
+        };
+        let (alg, len) = algorithm_of(spec);
+        self.register_as(actor, project, KeyMaterial::Symmetric(key), Some(alg), Some(len), template, "object.create")
+            .await
+    }
+
+    /// Generates a key pair in `project`: a Private Key and a Public Key
+    /// object, linked to each other.
+    pub async fn create_key_pair(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        spec: KeySpec,
+        private_template: Template,
+        public_template: Template,
+    ) -> Result<CreatedPair> {
+        let GeneratedKey::Pair { private_pkcs8, public_spki } = keygen::generate(spec)? else {
+            return Err(Error::InvalidRequest(format!("{spec:?} is a symmetric key spec; create a key")));
+        };
+        let (alg, len) = algorithm_of(spec);
+        let now = OffsetDateTime::now_utc();
+        let private_material = KeyMaterial::PrivateKeyPkcs8(private_pkcs8);
+        let public_material = KeyMaterial::PublicKeySpki(public_spki);
+        let mut private = build_attributes(project, &private_material, Some(alg), Some(len), private_template, now)?;
+        let mut public = build_attributes(project, &public_material, Some(alg), Some(len), public_template, now)?;
+        private.links.push(Link { link_type: LinkType::PublicKeyLink, linked_object_id: public.unique_identifier.to_string() });
+        public.links.push(Link { link_type: LinkType::PrivateKeyLink, linked_object_id: private.unique_identifier.to_string() });
+        let kek = self.current_project_kek(project).await?;
+        let pair = CreatedPair { private_key: private.unique_identifier, public_key: public.unique_identifier };
+        let tx = Transaction::new()
+            .write(Write::InsertObject(codec::to_record(&private, 1, Material::Wrap(&private_material), &kek)?))
+            .write(Write::InsertObject(codec::to_record(&public, 1, Material::Wrap(&public_material), &kek)?))
+            .audit(actor.event("object.create_key_pair").project(project).object(pair.private_key))
+            .audit(actor.event("object.create_key_pair").project(project).object(pair.public_key));
+        self.inner.store.commit(tx).await?;
+        Ok(pair)
+    }
+
+    /// Stores material the caller supplies (KMIP Register).
+    pub async fn register(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        material: KeyMaterial,
+        algorithm: Option<CryptographicAlgorithm>,
+        length: Option<u32>,
+        template: Template,
+    ) -> Result<ObjectId> {
+        self.register_as(actor, project, material, algorithm, length, template, "object.register").await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn register_as(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        material: KeyMaterial,
+        algorithm: Option<CryptographicAlgorithm>,
+        length: Option<u32>,
+        template: Template,
+        action: &str,
+    ) -> Result<ObjectId> {
+        let attributes = build_attributes(project, &material, algorithm, length, template, OffsetDateTime::now_utc())?;
+        let kek = self.current_project_kek(project).await?;
+        let id = attributes.unique_identifier;
+        let record = codec::to_record(&attributes, 1, Material::Wrap(&material), &kek)?;
+        let tx = Transaction::new().write(Write::InsertObject(record)).audit(actor.event(action).project(project).object(id));
+        self.inner.store.commit(tx).await?;
+        Ok(id)
+    }
+
+    /// An object's authenticated row and the project key that covers it.
+    pub(super) async fn load(&self, project: ProjectId, id: ObjectId) -> Result<(ObjectRecord, Arc<ProjectKek>)> {
+        let record = self.inner.store.object(project, id).await?.ok_or(Error::ObjectNotFound(id))?;
+        let kek = self.project_kek(project, record.kek_version).await?;
+        Ok((record, kek))
+    }
+
+    /// The attributes of an object, with date-driven transitions applied.
+    pub async fn attributes(&self, project: ProjectId, id: ObjectId) -> Result<Attributes> {
+        let (record, kek) = self.load(project, id).await?;
+        let mut a = codec::attributes_of(&record, &kek)?;
+        a.state = lifecycle::effective_state(a.state, a.activation_date, a.deactivation_date, OffsetDateTime::now_utc()).0;
+        Ok(a)
+    }
+
+    /// An object with its key material (KMIP Get). Audited.
+    pub async fn get(&self, actor: &Actor, project: ProjectId, id: ObjectId) -> Result<ManagedObject> {
+        let result = self.get_inner(project, id).await;
+        let outcome = match &result {
+            Ok(_) => "success".to_string(),
+            Err(e) => failure_code(e).to_string(),
+        };
+        self.inner.audit.record(actor.event("object.get").project(project).object(id).result(outcome)).await?;
+        result
+    }
+
+    async fn get_inner(&self, project: ProjectId, id: ObjectId) -> Result<ManagedObject> {
+        let (record, kek) = self.load(project, id).await?;
+        let mut attributes = codec::attributes_of(&record, &kek)?;
+        let now = OffsetDateTime::now_utc();
+        attributes.state = lifecycle::effective_state(attributes.state, attributes.activation_date, attributes.deactivation_date, now).0;
+        lifecycle::require(attributes.state, Operation::Get)?;
+        let material = codec::material_of(&record, &kek)?;
+        Ok(ManagedObject { attributes, material, revision: record.revision })
+    }
+
+    /// Changes attributes with `change`, which may not touch the ones only
+    /// the server sets (identifier, project, type, state, dates of the
+    /// lifecycle, digests). Audited.
+    pub async fn modify_attributes(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        change: impl FnOnce(&mut Attributes) -> Result<()>,
+    ) -> Result<Attributes> {
+        let (record, kek) = self.load(project, id).await?;
+        let before = codec::attributes_of(&record, &kek)?;
+        lifecycle::require(before.state, Operation::ModifyAttributes)?;
+        let mut after = before.clone();
+        change(&mut after)?;
+        let server_owned_unchanged = after.unique_identifier == before.unique_identifier
+            && after.project == before.project
+            && after.object_type == before.object_type
+            && after.state == before.state
+            && after.initial_date == before.initial_date
+            && after.destroy_date == before.destroy_date
+            && after.compromise_date == before.compromise_date
+            && after.digests == before.digests
+            && after.cryptographic_algorithm == before.cryptographic_algorithm
+            && after.cryptographic_length == before.cryptographic_length;
+        if !server_owned_unchanged {
+            return Err(Error::InvalidRequest("that attribute is set by the server and cannot be changed".into()));
+        }
+        if before.state != State::PreActive && after.activation_date != before.activation_date {
+            return Err(Error::InvalidAttribute { name: "Activation Date", reason: "can only change while Pre-Active".into() });
+        }
+        let now = truncate_to_second(OffsetDateTime::now_utc());
+        after.last_change_date = now;
+        // Moving the Activation or Deactivation Date into the past applies
+        // the transition now (KMIP 3.22 transitions 4 and 6).
+        after.state = lifecycle::effective_state(after.state, after.activation_date, after.deactivation_date, now).0;
+        after.validate()?;
+        let new_record = codec::to_record(&after, record.revision + 1, Material::Keep(record.material), &kek)?;
+        let tx = Transaction::new()
+            .write(Write::UpdateObject(new_record))
+            .audit(actor.event("object.modify_attributes").project(project).object(id));
+        self.inner.store.commit(tx).await?;
+        self.inner.cache.invalidate(project, id);
+        Ok(after)
+    }
+
+    /// Objects of `project` matching `query` (its project field is replaced
+    /// by `project`), with their attributes. Rows that fail authentication
+    /// are an error, never silently skipped.
+    pub async fn locate(&self, project: ProjectId, query: ObjectQuery) -> Result<Vec<Attributes>> {
+        let query = ObjectQuery { project: Some(project), ..query };
+        let records = self.inner.store.find_objects(&query).await?;
+        let now = OffsetDateTime::now_utc();
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let kek = self.project_kek(project, record.kek_version).await?;
+            let mut a = codec::attributes_of(&record, &kek)?;
+            a.state = lifecycle::effective_state(a.state, a.activation_date, a.deactivation_date, now).0;
+            out.push(a);
+        }
+        Ok(out)
+    }
+}
+
+/// A short, stable code for an error, used as the audit record's result.
+pub(super) fn failure_code(e: &Error) -> &'static str {
+    match e {
+        Error::ObjectNotFound(_) => "not_found",
+        Error::ProjectNotFound(_) => "project_not_found",
+        Error::WrongLifecycleState { .. } => "wrong_lifecycle_state",
+        Error::UsageNotPermitted(..) => "usage_not_permitted",
+        Error::InvalidAttribute { .. } | Error::InvalidRequest(_) => "invalid_request",
+        Error::Integrity { .. } => "integrity_failure",
+        Error::Crypto(_) => "cryptographic_failure",
+        _ => "internal_error",
+    }
+}

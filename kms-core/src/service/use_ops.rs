@@ -1,0 +1,163 @@
+//! Using keys: encrypt, decrypt, MAC. Each use is checked against the
+//! lifecycle and the Cryptographic Usage Mask, runs on the cached prepared
+//! key, and is audited.
+
+use std::sync::Arc;
+
+use super::codec;
+use super::keys::{Prepared, UsableKey};
+use super::objects::failure_code;
+use super::{Actor, Kms};
+use crate::error::{Error, Result};
+use crate::ids::{ObjectId, ProjectId};
+use crate::crypto::signature::SignatureScheme;
+use crate::lifecycle::Operation;
+use crate::object::UsageMask;
+
+impl Kms {
+    /// The prepared key of `id` in `project`, from the cache or unwrapped
+    /// and cached now.
+    pub async fn usable_key(&self, project: ProjectId, id: ObjectId) -> Result<Arc<UsableKey>> {
+        if let Some(key) = self.inner.cache.get(project, id) {
+            return Ok(key);
+        }
+        let (record, kek) = self.load(project, id).await?;
+        let attributes = codec::attributes_of(&record, &kek)?;
+        let material = codec::material_of(&record, &kek)?.ok_or(Error::WrongLifecycleState {
+            state: attributes.state,
+            operation: Operation::Process,
+        })?;
+        let key = Arc::new(UsableKey::prepare(&attributes, material)?);
+        self.inner.cache.insert(project, id, Arc::clone(&key));
+        Ok(key)
+    }
+
+    /// Runs `op` on the key and audits the outcome as `action`.
+    async fn use_key<T>(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        action: &'static str,
+        op: impl FnOnce(&UsableKey) -> Result<T>,
+    ) -> Result<T> {
+        let result = match self.usable_key(project, id).await {
+            Ok(key) => op(&key),
+            Err(e) => Err(e),
+        };
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(e) => failure_code(e),
+        };
+        self.inner.audit.record(actor.event(action).project(project).object(id).result(outcome)).await?;
+        result
+    }
+
+    /// AES-GCM encryption: `nonce ‖ ciphertext ‖ tag`, bound to `aad`.
+    pub async fn encrypt(&self, actor: &Actor, project: ProjectId, id: ObjectId, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        self.use_key(actor, project, id, "key.encrypt", |key| {
+            key.check(Operation::Protect, UsageMask::ENCRYPT, "Encrypt")?;
+            match &key.prepared {
+                Prepared::Aead(k) => Ok(k.seal(aad, plaintext)?),
+                _ => Err(Error::InvalidRequest("the key is not an AES key".into())),
+            }
+        })
+        .await
+    }
+
+    /// The inverse of [`Kms::encrypt`].
+    pub async fn decrypt(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<crate::crypto::SecretBytes> {
+        self.use_key(actor, project, id, "key.decrypt", |key| {
+            key.check(Operation::Process, UsageMask::DECRYPT, "Decrypt")?;
+            match &key.prepared {
+                Prepared::Aead(k) => Ok(k.open(aad, ciphertext)?),
+                _ => Err(Error::InvalidRequest("the key is not an AES key".into())),
+            }
+        })
+        .await
+    }
+
+    /// HMAC of `data`.
+    pub async fn mac(&self, actor: &Actor, project: ProjectId, id: ObjectId, data: &[u8]) -> Result<Vec<u8>> {
+        self.use_key(actor, project, id, "key.mac", |key| {
+            key.check(Operation::Protect, UsageMask::MAC_GENERATE, "MAC Generate")?;
+            match &key.prepared {
+                Prepared::Hmac(k) => Ok(k.sign(data)),
+                _ => Err(Error::InvalidRequest("the key is not an HMAC key".into())),
+            }
+        })
+        .await
+    }
+
+    /// Checks an HMAC in constant time.
+    pub async fn mac_verify(&self, actor: &Actor, project: ProjectId, id: ObjectId, data: &[u8], tag: &[u8]) -> Result<bool> {
+        self.use_key(actor, project, id, "key.mac_verify", |key| {
+            key.check(Operation::Process, UsageMask::MAC_VERIFY, "MAC Verify")?;
+            match &key.prepared {
+                Prepared::Hmac(k) => Ok(k.verify(data, tag)),
+                _ => Err(Error::InvalidRequest("the key is not an HMAC key".into())),
+            }
+        })
+        .await
+    }
+
+    /// Signs `data` (or, with `is_digest`, a precomputed digest) with a
+    /// private key.
+    pub async fn sign(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        scheme: SignatureScheme,
+        data: &[u8],
+        is_digest: bool,
+    ) -> Result<Vec<u8>> {
+        self.use_key(actor, project, id, "key.sign", |key| {
+            key.check(Operation::Protect, UsageMask::SIGN, "Sign")?;
+            match &key.prepared {
+                Prepared::Signing(k) if is_digest => Ok(k.sign_digest(scheme, data)?),
+                Prepared::Signing(k) => Ok(k.sign(scheme, data)?),
+                _ => Err(Error::InvalidRequest("the key is not a private signing key".into())),
+            }
+        })
+        .await
+    }
+
+    /// Verifies a signature with a public key, or with the public half of a
+    /// private key.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn verify(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        scheme: SignatureScheme,
+        data: &[u8],
+        is_digest: bool,
+        signature: &[u8],
+    ) -> Result<bool> {
+        self.use_key(actor, project, id, "key.verify", |key| {
+            // A private key verifies its own signatures when it may sign.
+            let needed = if matches!(key.prepared, Prepared::Signing(_)) { UsageMask::SIGN } else { UsageMask::VERIFY };
+            key.check(Operation::Process, needed, "Verify")?;
+            let verifying;
+            let k = match &key.prepared {
+                Prepared::Verifying(k) => k,
+                Prepared::Signing(k) => {
+                    verifying = k.verifying_key()?;
+                    &verifying
+                }
+                _ => return Err(Error::InvalidRequest("the key cannot verify signatures".into())),
+            };
+            Ok(if is_digest { k.verify_digest(scheme, data, signature)? } else { k.verify(scheme, data, signature)? })
+        })
+        .await
+    }
+}
