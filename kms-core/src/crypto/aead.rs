@@ -1,7 +1,31 @@
-//! AES-GCM (128 and 256) with random 96-bit nonces.
+//! AES-GCM (128 and 256) with 96-bit nonces and 128-bit tags.
+//!
+//! AES-GCM is Strongroom's workhorse: every secret it persists is sealed with
+//! it (see `hierarchy::blob`), bound to its owner through the associated data.
 //!
 //! [`AeadKey`] holds the expanded key schedule, so a cached key encrypts
-//! without re-deriving anything. The wire form is `nonce ‖ ciphertext ‖ tag`.
+//! without re-deriving anything.
+//!
+//! # Two ways to use it
+//!
+//! * [`AeadKey::seal`] / [`AeadKey::open`]: the nonce is drawn from the RNG and
+//!   travels with the ciphertext. The wire form is `nonce ‖ ciphertext ‖ tag`
+//!   (12 + n + 16 bytes). Use this unless a protocol says otherwise.
+//! * [`AeadKey::seal_with_nonce`] / [`AeadKey::open_parts`]: nonce, ciphertext
+//!   and tag are separate, for protocols that carry them separately (KMIP's
+//!   `IV/Counter/Nonce` and `Authenticated Encryption Tag`) and for test
+//!   vectors. With `seal_with_nonce` **the caller guarantees the nonce is never
+//!   reused under the same key**; a repeated nonce reveals the XOR of the two
+//!   plaintexts and lets an attacker forge tags.
+//!
+//! # Limits
+//!
+//! * Nonces are 96 bits. Other sizes are valid GCM but are not offered by
+//!   aws-lc-rs; they are rejected with [`CryptoError::Unsupported`].
+//! * Tags are 128 bits; truncated tags are rejected with
+//!   [`CryptoError::Unsupported`].
+//! * AES-192 keys are not supported ([`AeadAlgorithm::for_key_len`]).
+//! * With random nonces, NIST SP 800-38D limits a key to 2^32 messages.
 
 use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 
@@ -95,6 +119,56 @@ impl AeadKey {
         Ok(())
     }
 
+    /// Encrypts `plaintext` bound to `aad` under a caller-chosen 96-bit `nonce`;
+    /// returns `(ciphertext, tag)`. The ciphertext is as long as the plaintext.
+    ///
+    /// The caller must never use the same nonce twice with the same key (see the
+    /// module documentation). Prefer [`AeadKey::seal`].
+    pub fn seal_with_nonce(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<(Vec<u8>, [u8; TAG_LEN]), CryptoError> {
+        let nonce = check_nonce(nonce)?;
+        let mut out = plaintext.to_vec();
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(nonce, Aad::from(aad), &mut out)
+            .map_err(|_| CryptoError::InvalidInput("plaintext too long for AES-GCM"))?;
+        let tag: [u8; TAG_LEN] = tag
+            .as_ref()
+            .try_into()
+            .map_err(|_| CryptoError::Internal("AES-GCM tag length"))?;
+        Ok((out, tag))
+    }
+
+    /// Decrypts a ciphertext whose nonce and tag travel separately.
+    ///
+    /// `nonce` must be 96 bits and `tag` 128 bits, else
+    /// [`CryptoError::Unsupported`]; an altered input or the wrong key or `aad`
+    /// gives [`CryptoError::AuthenticationFailed`].
+    pub fn open_parts(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+        tag: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
+        let nonce = check_nonce(nonce)?;
+        if tag.len() != TAG_LEN {
+            return Err(CryptoError::Unsupported("AES-GCM tags other than 128 bits"));
+        }
+        let mut buf = SecretBytes::with_capacity(ciphertext.len() + TAG_LEN);
+        buf.extend_from_slice(ciphertext);
+        buf.extend_from_slice(tag);
+        let plaintext = self
+            .key
+            .open_in_place(nonce, Aad::from(aad), buf.expose_mut())
+            .map_err(|_| CryptoError::AuthenticationFailed)?;
+        Ok(SecretBytes::from_slice(plaintext))
+    }
+
     /// Decrypts `nonce ‖ ciphertext ‖ tag` bound to `aad`.
     pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<SecretBytes, CryptoError> {
         if sealed.len() < OVERHEAD {
@@ -106,13 +180,22 @@ impl AeadKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce)
             .map_err(|_| CryptoError::InvalidInput("nonce"))?;
         let mut buf = SecretBytes::from_slice(rest);
-        let len = self
+        let plaintext = self
             .key
             .open_in_place(nonce, Aad::from(aad), buf.expose_mut())
-            .map_err(|_| CryptoError::AuthenticationFailed)?
-            .len();
-        Ok(SecretBytes::from_slice(&buf.expose()[..len]))
+            .map_err(|_| CryptoError::AuthenticationFailed)?;
+        Ok(SecretBytes::from_slice(plaintext))
     }
+}
+
+/// A 96-bit nonce, or `Unsupported` for any other size.
+fn check_nonce(nonce: &[u8]) -> Result<Nonce, CryptoError> {
+    if nonce.len() != NONCE_LEN {
+        return Err(CryptoError::Unsupported(
+            "AES-GCM nonces other than 96 bits",
+        ));
+    }
+    Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::InvalidInput("nonce"))
 }
 
 impl std::fmt::Debug for AeadKey {

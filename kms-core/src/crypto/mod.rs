@@ -2,10 +2,76 @@
 //!
 //! This module is the only place in Strongroom that calls a cryptographic
 //! primitive. Callers get small typed APIs; secrets come in and go out as
-//! [`SecretBytes`].
+//! [`SecretBytes`] or stay inside aws-lc-rs key objects. No other crate in the
+//! workspace links a cryptographic library of its own (rustls and rcgen use
+//! the same aws-lc-rs build).
 //!
-//! (The helper that fills this module documents each primitive here.)
+//! # What is here, and what each piece is for
+//!
+//! | Module | Primitive | Used for |
+//! |---|---|---|
+//! | [`aead`] | AES-128/256-GCM, 96-bit nonces, 128-bit tags | Wrapping every stored secret (the key hierarchy), customer `encrypt`/`decrypt` |
+//! | [`keywrap`] | AES-KW (RFC 3394) and AES-KWP (RFC 5649) | KMIP `Key Wrapping Specification`, exporting keys to HSMs and clouds that expect NIST key wrap |
+//! | [`hmac`] | HMAC-SHA-256/384/512 | Customer MAC keys (`mac`/`verify-mac`), audit chain links |
+//! | [`digest`] | SHA-256/384/512, and SHA-1 for legacy only | KMIP `Hash`, digest-then-sign, fingerprints |
+//! | [`signature`] | RSA-PSS, RSA PKCS#1 v1.5, ECDSA (P-256/384/521), Ed25519 | Customer signing keys, the certificate authorities |
+//! | [`rsa_oaep`] | RSA-OAEP (SHA-256, MGF1-SHA-256) and RSA PKCS#1 v1.5 encryption | Customer asymmetric encryption keys, key transport |
+//! | [`keygen`] | Key generation for every [`keygen::KeySpec`] | Creating managed keys |
+//! | [`rng`] | AWS-LC's DRBG | Nonces, salts, symmetric keys |
+//!
+//! # Formats, in and out
+//!
+//! * **Symmetric keys** are raw bytes: 16 or 32 for AES, any length ≥ 16 for
+//!   HMAC (generated keys are as long as the hash output).
+//! * **Private keys** are unencrypted PKCS#8 DER (`PrivateKeyInfo`, RFC 5208;
+//!   v2 `OneAsymmetricKey`, RFC 5958, is accepted too). Keys generated here are
+//!   PKCS#8 v1 for every key type, which is what OpenSSL writes.
+//! * **Public keys** are X.509 `SubjectPublicKeyInfo` DER (RFC 5280). Raw EC
+//!   points, raw Ed25519 keys and PKCS#1 `RSAPublicKey` are *not* accepted where
+//!   an SPKI is expected: one input, one meaning.
+//! * **Signatures**: RSA signatures are as long as the modulus; ECDSA
+//!   signatures are DER `ECDSA-Sig-Value` by default, or fixed-width `r ‖ s`
+//!   (IEEE P1363, what JOSE and PKCS#11 use) with the `…Fixed` schemes; Ed25519
+//!   signatures are 64 bytes.
+//! * **Ciphertexts**: AES-GCM's sealed form is `nonce ‖ ciphertext ‖ tag`
+//!   ([`aead::AeadKey::seal`]); AES-KW adds 8 bytes; AES-KWP pads to a multiple
+//!   of 8 and adds 8; RSA ciphertexts are as long as the modulus.
+//!
+//! # Rules the module keeps
+//!
+//! * Secrets live in [`SecretBytes`] (zeroized on drop, redacted in `Debug`,
+//!   compared in constant time) or in aws-lc-rs key objects. No `Debug` impl
+//!   in this module prints key bytes.
+//! * Every input may come from the network: nothing here panics on a length,
+//!   an encoding or a value. Errors are [`CryptoError`], which never carries
+//!   secret bytes.
+//! * Verification answers are constant time where the secret is ours to leak
+//!   (MAC tags, authentication tags); public-key verification is not secret.
+//! * Keys are parsed once: [`signature::SigningKey`], [`hmac::HmacKey`],
+//!   [`aead::AeadKey`] and the RSA encryption keys hold prepared aws-lc-rs
+//!   objects, so the per-request cost is the operation itself.
+//!
+//! # What is *not* here, on purpose
+//!
+//! * AES-192 (in GCM or as a KEK): aws-lc-rs's safe API offers AES-128 and
+//!   AES-256 only; Strongroom never generates AES-192 keys. Such keys are
+//!   refused with [`CryptoError::InvalidKey`].
+//! * AES-GCM with nonces other than 96 bits or tags shorter than 128 bits:
+//!   not offered by aws-lc-rs; refused with [`CryptoError::Unsupported`].
+//! * Ed25519ph, or signing a precomputed digest with Ed25519: Ed25519 signs the
+//!   message itself; [`signature::SigningKey::sign_digest`] says `Unsupported`.
+//! * RSA-PSS with a salt length other than the hash length, with an MGF1 hash
+//!   other than the message hash, or keys carrying the `id-RSASSA-PSS`
+//!   identifier (RFC 4055): aws-lc-rs's PSS uses salt = hash length; such keys
+//!   are refused with `Unsupported`.
+//! * RSA-OAEP with hashes other than SHA-256 (aws-lc-rs has SHA-1/384/512
+//!   variants; add a scheme when a client needs one). OAEP labels are
+//!   supported.
+//! * RSA keys below 2048 bits (aws-lc-rs's floor) or above 8192 bits.
+//! * SHA-3, SHA-224, HMAC-SHA-1, brainpool and secp256k1 curves, Ed448, ML-DSA:
+//!   not needed yet.
 
+mod ecdsa_format;
 mod secret;
 
 pub use secret::SecretBytes;
@@ -29,7 +95,17 @@ pub enum CryptoError {
     /// The system random number generator failed.
     #[error("the random number generator failed")]
     Rng,
+    /// The cryptographic library failed on inputs that were checked beforehand
+    /// (key generation, serialization, signing). Not caused by the caller.
+    #[error("internal cryptographic failure: {0}")]
+    Internal(&'static str),
 }
 
 pub mod aead;
+pub mod digest;
+pub mod hmac;
+pub mod keygen;
+pub mod keywrap;
 pub mod rng;
+pub mod rsa_oaep;
+pub mod signature;
