@@ -79,7 +79,14 @@ pub fn generate() -> Result<DevTls, DevTlsError> {
 
     let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let mut ca = CertificateParams::default();
-    ca.distinguished_name = name("Strongroom development CA");
+    // A name of its own, so that two dev CAs in one trust store never pass
+    // for each other.
+    let ca_serial = random_serial()?;
+    let tag: String = ca_serial.as_ref()[1..5]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    ca.distinguished_name = name(&format!("Strongroom development CA {tag}"));
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
@@ -88,7 +95,7 @@ pub fn generate() -> Result<DevTls, DevTlsError> {
     ];
     ca.not_before = not_before;
     ca.not_after = now + CA_VALIDITY;
-    ca.serial_number = Some(random_serial()?);
+    ca.serial_number = Some(ca_serial);
     let ca_cert = ca.self_signed(&ca_key)?;
 
     let server_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
@@ -157,6 +164,39 @@ mod tests {
         let b = generate().unwrap();
         assert_ne!(a.ca_certificate_pem, b.ca_certificate_pem);
         assert_ne!(*a.ca_key_pem, *b.ca_key_pem);
+    }
+
+    #[test]
+    fn another_dev_ca_is_an_unknown_issuer() {
+        use rustls::RootCertStore;
+        use rustls::client::WebPkiServerVerifier;
+        use rustls::pki_types::{ServerName, UnixTime};
+        use std::sync::Arc;
+
+        let a = generate().unwrap();
+        let b = generate().unwrap();
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(a.ca_certificate_pem.as_bytes()).unwrap())
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .unwrap();
+        let server = CertificateDer::from_pem_slice(b.server_certificate_pem.as_bytes()).unwrap();
+        let err = rustls::client::danger::ServerCertVerifier::verify_server_cert(
+            verifier.as_ref(),
+            &server,
+            &[],
+            &ServerName::try_from("localhost").unwrap(),
+            &[],
+            UnixTime::now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+        );
     }
 
     #[test]

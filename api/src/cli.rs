@@ -1,0 +1,220 @@
+//! The `strongroom` command line.
+//!
+//! ```text
+//! strongroom serve --config FILE [--data-dir DIR] [--api-listen ADDR] [--kmip-listen ADDR]
+//! strongroom serve --dev [--data-dir DIR] [--api-listen ADDR] [--kmip-listen ADDR]
+//! strongroom init --config FILE [--data-dir DIR]
+//! strongroom audit verify [--config FILE | --dev] [--data-dir DIR]
+//! ```
+//!
+//! Exit status: 0 on success; 1 with a one-line `error: …` on standard error
+//! for any failure (including a broken audit chain); 2 for a usage error.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Env, Mode, Overrides};
+
+/// Strongroom: a self-hosted, hardware-backed key management service.
+#[derive(Debug, Parser)]
+#[command(name = "strongroom", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (HTTPS API; KMIP to come).
+    Serve(ServeArgs),
+    /// Initialise a new install: create and seal its root key.
+    Init(InitArgs),
+    /// Work with the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole audit chain; names the first bad record.
+    Verify(InstallArgs),
+}
+
+/// Which install: a config file, or dev mode.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Configuration file (TOML). See strongroom.example.toml.
+    #[arg(long, short = 'c', value_name = "FILE", conflicts_with = "dev")]
+    pub config: Option<PathBuf>,
+    /// Development mode: everything generated in the data directory
+    /// (./strongroom-data unless --data-dir). Not for production.
+    #[arg(long)]
+    pub dev: bool,
+    /// Data directory (overrides data_dir and STRONGROOM_DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub install: InstallArgs,
+    /// Address of the HTTPS API, IP:PORT (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub api_listen: Option<SocketAddr>,
+    /// Address of the KMIP listener, IP:PORT.
+    #[arg(long, value_name = "ADDR")]
+    pub kmip_listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Configuration file (TOML). See strongroom.example.toml.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides data_dir and STRONGROOM_DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Parses the command line, runs the command, and turns the outcome into an
+/// exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the context chain joined by ": ".
+            let message = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let env = Env::from_process();
+    let (config, command) = match cli.command {
+        Command::Serve(args) => {
+            let overrides = Overrides {
+                data_dir: args.install.data_dir.clone(),
+                api_listen: args.api_listen,
+                kmip_listen: args.kmip_listen,
+            };
+            (load(&args.install, &env, overrides)?, Job::Serve)
+        }
+        Command::Init(args) => {
+            let overrides = Overrides {
+                data_dir: args.data_dir,
+                ..Overrides::default()
+            };
+            let config = config::load(args.config.as_deref(), Mode::Production, &env, &overrides)?;
+            (config, Job::Init)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify(args),
+        } => {
+            let overrides = Overrides {
+                data_dir: args.data_dir.clone(),
+                ..Overrides::default()
+            };
+            (load(&args, &env, overrides)?, Job::AuditVerify)
+        }
+    };
+
+    crate::logging::init(&config.log);
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("strongroom")
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(async move {
+        match command {
+            Job::Serve => crate::serve::run(config).await,
+            Job::Init => crate::commands::init(config).await,
+            Job::AuditVerify => crate::commands::audit_verify(config).await,
+        }
+    });
+    // Connections that outlived the drain are dropped here.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
+}
+
+enum Job {
+    Serve,
+    Init,
+    AuditVerify,
+}
+
+fn load(args: &InstallArgs, env: &Env, overrides: Overrides) -> anyhow::Result<config::Config> {
+    let mode = if args.dev {
+        Mode::Dev
+    } else {
+        Mode::Production
+    };
+    Ok(config::load(args.config.as_deref(), mode, env, &overrides)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dev_and_config_conflict() {
+        let err = Cli::try_parse_from(["strongroom", "serve", "--dev", "--config", "x.toml"])
+            .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn parses_the_documented_forms() {
+        for args in [
+            &["strongroom", "serve", "--config", "s.toml"][..],
+            &[
+                "strongroom",
+                "serve",
+                "--dev",
+                "--data-dir",
+                "d",
+                "--api-listen",
+                "127.0.0.1:0",
+            ],
+            &[
+                "strongroom",
+                "serve",
+                "--dev",
+                "--kmip-listen",
+                "[::1]:5696",
+            ],
+            &["strongroom", "init", "--config", "s.toml"],
+            &["strongroom", "audit", "verify", "--config", "s.toml"],
+            &["strongroom", "audit", "verify", "--dev", "--data-dir", "d"],
+        ] {
+            Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn bad_address_is_a_usage_error() {
+        let err = Cli::try_parse_from(["strongroom", "serve", "--dev", "--api-listen", "nope"])
+            .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+    }
+}

@@ -1,0 +1,905 @@
+//! Configuration: a TOML file, `STRONGROOM_*` environment variables and
+//! command-line flags, resolved into one [`Config`].
+//!
+//! Precedence, highest first: flag, environment, file, default. The file is
+//! strict: an unknown key is an error naming the file, the line and the key,
+//! so a typo never silently falls back to a default. Relative paths in the
+//! file are relative to the file's directory; relative paths from the
+//! environment or flags are relative to the working directory.
+//!
+//! `strongroom.example.toml` at the repository root documents every option.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+/// The default HTTPS API address outside dev mode.
+pub const DEFAULT_API_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8443);
+/// The default KMIP address outside dev mode (all interfaces: KMIP clients are
+/// usually other machines).
+pub const DEFAULT_KMIP_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 5696);
+/// The default KMIP address in dev mode (loopback only).
+pub const DEV_KMIP_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 5696);
+/// The data directory of `serve --dev` when `--data-dir` is not given.
+pub const DEV_DATA_DIR: &str = "strongroom-data";
+/// The SQLite database file inside the data directory.
+pub const SQLITE_FILE: &str = "strongroom.db";
+
+/// Names of the environment variables this module reads.
+pub mod env {
+    pub const DATA_DIR: &str = "STRONGROOM_DATA_DIR";
+    pub const DATABASE_URL: &str = "STRONGROOM_DATABASE_URL";
+    pub const API_LISTEN: &str = "STRONGROOM_API_LISTEN";
+    pub const API_TLS_CERT: &str = "STRONGROOM_API_TLS_CERT";
+    pub const API_TLS_KEY: &str = "STRONGROOM_API_TLS_KEY";
+    pub const KMIP_LISTEN: &str = "STRONGROOM_KMIP_LISTEN";
+    pub const ROOT_PROVIDER: &str = "STRONGROOM_ROOT_PROVIDER";
+    pub const ROOT_PASSPHRASE: &str = "STRONGROOM_ROOT_PASSPHRASE";
+    pub const ROOT_PASSPHRASE_FILE: &str = "STRONGROOM_ROOT_PASSPHRASE_FILE";
+    pub const LOG_FORMAT: &str = "STRONGROOM_LOG_FORMAT";
+    pub const LOG_LEVEL: &str = "STRONGROOM_LOG_LEVEL";
+    pub const CACHE_CAPACITY: &str = "STRONGROOM_CACHE_CAPACITY";
+
+    /// Every variable Strongroom knows; others with the prefix draw a warning.
+    pub const ALL: &[&str] = &[
+        DATA_DIR,
+        DATABASE_URL,
+        API_LISTEN,
+        API_TLS_CERT,
+        API_TLS_KEY,
+        KMIP_LISTEN,
+        ROOT_PROVIDER,
+        ROOT_PASSPHRASE,
+        ROOT_PASSPHRASE_FILE,
+        LOG_FORMAT,
+        LOG_LEVEL,
+        CACHE_CAPACITY,
+    ];
+}
+
+/// Development mode (`serve --dev`) or a configured install.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything generated inside the data directory; for development only.
+    Dev,
+    /// A configured install (`--config` and/or environment).
+    Production,
+}
+
+/// The resolved configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub mode: Mode,
+    /// The config file it was read from, if any.
+    pub file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    /// `None`: SQLite in the data directory (see [`Config::database_url`]).
+    database_url: Option<String>,
+    pub api: ApiConfig,
+    pub kmip: KmipConfig,
+    pub root: RootConfig,
+    pub log: LogConfig,
+    pub cache: CacheConfig,
+    /// Problems worth a warning once logging is up (unknown `STRONGROOM_*`
+    /// variables, settings dev mode ignores).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    pub listen: SocketAddr,
+    /// Certificate chain and private key (PEM). Required outside dev mode;
+    /// dev mode generates its own.
+    pub tls: Option<TlsFiles>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct KmipConfig {
+    pub listen: SocketAddr,
+}
+
+/// Which root of trust seals the root key. Later providers (PKCS#11, AWS KMS,
+/// GCP KMS) are further variants, each with its own settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RootConfig {
+    /// Software root: the root key is sealed with a key derived from an
+    /// operator passphrase (Argon2id). In dev mode a generated key file in the
+    /// data directory stands in for the passphrase.
+    Software {
+        /// A file holding the passphrase (its first line). The passphrase may
+        /// also come from `STRONGROOM_ROOT_PASSPHRASE`, which wins.
+        passphrase_file: Option<PathBuf>,
+    },
+}
+
+impl RootConfig {
+    /// The provider's name as written in the config file.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            RootConfig::Software { .. } => "software",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `warn,api=debug`, …). `RUST_LOG`, when set,
+    /// replaces it.
+    pub level: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!(
+                "unknown log format {other:?}, expected \"text\" or \"json\""
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Entries in the unwrapped-key cache; `None` keeps kms-core's default.
+    pub capacity: Option<usize>,
+}
+
+impl Config {
+    /// The storage URL: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join(SQLITE_FILE).display()),
+        }
+    }
+
+    /// Whether the database URL was configured (rather than the default).
+    pub fn database_url_configured(&self) -> bool {
+        self.database_url.is_some()
+    }
+
+    /// Replaces the data directory with its absolute form once it exists, so
+    /// the SQLite URL and the paths in `bootstrap.json` do not depend on the
+    /// working directory.
+    pub fn set_data_dir(&mut self, absolute: PathBuf) {
+        self.data_dir = absolute;
+    }
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub api_listen: Option<SocketAddr>,
+    pub kmip_listen: Option<SocketAddr>,
+}
+
+/// A configuration problem, phrased for the operator: it names the file and
+/// key, or the environment variable, or the flag.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The file as written.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    database: DatabaseSection,
+    #[serde(default)]
+    api: ApiSection,
+    #[serde(default)]
+    kmip: KmipSection,
+    root: Option<RootSection>,
+    #[serde(default)]
+    log: LogSection,
+    #[serde(default)]
+    cache: CacheSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiSection {
+    listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KmipSection {
+    listen: Option<SocketAddr>,
+}
+
+/// `[root]`: `provider` selects the variant; the other keys belong to it.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "provider", rename_all = "kebab-case", deny_unknown_fields)]
+enum RootSection {
+    Software { passphrase_file: Option<PathBuf> },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogSection {
+    format: Option<LogFormat>,
+    level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheSection {
+    capacity: Option<usize>,
+}
+
+/// The environment, captured once so that loading is a pure function.
+///
+/// The root passphrase is not captured: only the fact that it is set. The
+/// root of trust reads it straight into a secret type when it needs it.
+#[derive(Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl Env {
+    /// The `STRONGROOM_*` and `RUST_LOG` variables of this process. Values
+    /// that are not UTF-8 are kept as an error marker and reported when read.
+    pub fn from_process() -> Self {
+        let mut vars = BTreeMap::new();
+        for (key, value) in std::env::vars_os() {
+            let Some(key) = key.to_str() else { continue };
+            if key.starts_with("STRONGROOM_") || key == "RUST_LOG" {
+                let value = if key == env::ROOT_PASSPHRASE {
+                    "<set>".to_owned()
+                } else {
+                    value.into_string().unwrap_or_else(|_| "\u{FFFD}".into())
+                };
+                vars.insert(key.to_owned(), value);
+            }
+        }
+        Self(vars)
+    }
+
+    /// An environment from pairs (tests).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    }
+
+    /// A variable, if set and not empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: FromStr>(&self, key: &str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match self.get(key) {
+            None => Ok(None),
+            Some(value) => value.parse().map(Some).map_err(|e| {
+                ConfigError::new(format!("environment variable {key}={value:?}: {e}"))
+            }),
+        }
+    }
+
+    fn unknown(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .keys()
+            .map(String::as_str)
+            .filter(|k| k.starts_with("STRONGROOM_") && !env::ALL.contains(k))
+    }
+}
+
+/// Reads and resolves the configuration.
+///
+/// * `file`: the `--config` file, if any.
+/// * `mode`: dev mode changes the defaults and ignores settings it generates
+///   itself (TLS files, root provider).
+pub fn load(
+    file: Option<&Path>,
+    mode: Mode,
+    env_vars: &Env,
+    overrides: &Overrides,
+) -> Result<Config, ConfigError> {
+    let (parsed, base) = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new(format!("cannot read config file {}: {e}", path.display()))
+            })?;
+            let parsed: FileConfig =
+                toml::from_str(&text).map_err(|e| describe_toml_error(path, &text, &e))?;
+            let base = path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
+            (parsed, Some(base))
+        }
+        None => (FileConfig::default(), None),
+    };
+    let from_file = |p: PathBuf| match &base {
+        Some(base) if p.is_relative() => base.join(p),
+        _ => p,
+    };
+    let mut warnings: Vec<String> = env_vars
+        .unknown()
+        .map(|k| format!("ignoring unknown environment variable {k}"))
+        .collect();
+
+    // data_dir
+    let data_dir = overrides
+        .data_dir
+        .clone()
+        .or_else(|| env_vars.get(env::DATA_DIR).map(PathBuf::from))
+        .or_else(|| parsed.data_dir.clone().map(from_file))
+        .or_else(|| (mode == Mode::Dev).then(|| PathBuf::from(DEV_DATA_DIR)));
+    let data_dir = data_dir.ok_or_else(|| {
+        ConfigError::new(format!(
+            "no data directory: set data_dir in {}, {} or --data-dir (or run `strongroom serve --dev` for a development server)",
+            file.map(|p| p.display().to_string())
+                .unwrap_or_else(|| "the config file (--config)".into()),
+            env::DATA_DIR
+        ))
+    })?;
+
+    // database
+    let database_url = env_vars
+        .get(env::DATABASE_URL)
+        .map(str::to_owned)
+        .or(parsed.database.url);
+    if let Some(url) = &database_url
+        && !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+    {
+        return Err(ConfigError::new(format!(
+            "database.url: unsupported database URL scheme in {}; expected sqlite:…, postgres://… or postgresql://…",
+            redact_url(url)
+        )));
+    }
+
+    // api
+    let api_listen = match overrides.api_listen {
+        Some(a) => a,
+        None => env_vars
+            .parse(env::API_LISTEN)?
+            .or(parsed.api.listen)
+            .unwrap_or(DEFAULT_API_LISTEN),
+    };
+    let tls_cert = env_vars
+        .get(env::API_TLS_CERT)
+        .map(PathBuf::from)
+        .or_else(|| parsed.api.tls_cert.map(&from_file));
+    let tls_key = env_vars
+        .get(env::API_TLS_KEY)
+        .map(PathBuf::from)
+        .or_else(|| parsed.api.tls_key.map(&from_file));
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "api.tls_cert is set but api.tls_key is not: set both (or STRONGROOM_API_TLS_CERT and STRONGROOM_API_TLS_KEY)",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "api.tls_key is set but api.tls_cert is not: set both (or STRONGROOM_API_TLS_CERT and STRONGROOM_API_TLS_KEY)",
+            ));
+        }
+    };
+
+    // kmip
+    let kmip_listen = match overrides.kmip_listen {
+        Some(a) => a,
+        None => env_vars
+            .parse(env::KMIP_LISTEN)?
+            .or(parsed.kmip.listen)
+            .unwrap_or(match mode {
+                Mode::Dev => DEV_KMIP_LISTEN,
+                Mode::Production => DEFAULT_KMIP_LISTEN,
+            }),
+    };
+
+    // root
+    let mut root = match parsed.root {
+        Some(RootSection::Software { passphrase_file }) => RootConfig::Software {
+            passphrase_file: passphrase_file.map(&from_file),
+        },
+        None => RootConfig::Software {
+            passphrase_file: None,
+        },
+    };
+    if let Some(provider) = env_vars.get(env::ROOT_PROVIDER) {
+        match provider {
+            "software" => {
+                if root.provider() != "software" {
+                    root = RootConfig::Software {
+                        passphrase_file: None,
+                    };
+                }
+            }
+            other => {
+                return Err(ConfigError::new(format!(
+                    "environment variable {}={other:?}: unknown root of trust provider, expected \"software\"",
+                    env::ROOT_PROVIDER
+                )));
+            }
+        }
+    }
+    if let Some(path) = env_vars.get(env::ROOT_PASSPHRASE_FILE) {
+        let RootConfig::Software { passphrase_file } = &mut root;
+        *passphrase_file = Some(PathBuf::from(path));
+    }
+
+    // log
+    let format = match env_vars.parse(env::LOG_FORMAT)? {
+        Some(f) => f,
+        None => parsed.log.format.unwrap_or_default(),
+    };
+    let level = match env_vars.get(env::LOG_LEVEL) {
+        Some(level) => {
+            check_filter(level).map_err(|e| {
+                ConfigError::new(format!(
+                    "environment variable {}={level:?}: {e}",
+                    env::LOG_LEVEL
+                ))
+            })?;
+            level.to_owned()
+        }
+        None => match parsed.log.level {
+            Some(level) => {
+                check_filter(&level).map_err(|e| {
+                    ConfigError::new(format!("{}: log.level {level:?}: {e}", file_name(file)))
+                })?;
+                level
+            }
+            None => "info".to_owned(),
+        },
+    };
+
+    // cache
+    let capacity = env_vars
+        .parse(env::CACHE_CAPACITY)?
+        .or(parsed.cache.capacity);
+    if capacity == Some(0) {
+        return Err(ConfigError::new(
+            "cache.capacity must be at least 1 (it counts unwrapped keys kept in memory)",
+        ));
+    }
+
+    if mode == Mode::Dev {
+        if tls.is_some() {
+            warnings.push(
+                "dev mode generates its own TLS certificates; ignoring api.tls_cert and api.tls_key"
+                    .into(),
+            );
+        }
+        if env_vars.get(env::ROOT_PASSPHRASE).is_some() {
+            warnings.push(format!(
+                "dev mode uses the key file root.key in the data directory; ignoring {}",
+                env::ROOT_PASSPHRASE
+            ));
+        }
+    }
+
+    Ok(Config {
+        mode,
+        file: file.map(Path::to_path_buf),
+        data_dir,
+        database_url,
+        api: ApiConfig {
+            listen: api_listen,
+            tls: if mode == Mode::Dev { None } else { tls },
+        },
+        kmip: KmipConfig {
+            listen: kmip_listen,
+        },
+        root,
+        log: LogConfig { format, level },
+        cache: CacheConfig { capacity },
+        warnings,
+    })
+}
+
+fn file_name(file: Option<&Path>) -> String {
+    file.map(|p| p.display().to_string())
+        .unwrap_or_else(|| "config".into())
+}
+
+fn check_filter(filter: &str) -> Result<(), String> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A database URL with any password replaced, for error messages and logs.
+pub fn redact_url(url: &str) -> String {
+    // scheme://user:password@host/…
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _password)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+/// Turns a TOML error into one line naming the file, the line and the key:
+/// `strongroom.toml:7: api.listen: invalid socket address syntax`.
+fn describe_toml_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
+    let message = err.message().trim();
+    let Some(span) = err.span() else {
+        return ConfigError::new(format!("config file {}: {message}", path.display()));
+    };
+    let start = span.start.min(text.len());
+    let line_no = text[..start].matches('\n').count() + 1;
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = &text[line_start..line_end];
+
+    // The table the error is in: the last `[header]` at or before the line.
+    let section = text[..line_end]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
+    // The key on that line, if the line is `key = value`.
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_owned())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    let name = match (section, key) {
+        (Some(s), Some(k)) => format!("{s}.{k}: "),
+        (None, Some(k)) => format!("{k}: "),
+        (Some(s), None) => format!("[{s}]: "),
+        (None, None) => String::new(),
+    };
+    ConfigError::new(format!(
+        "config file {}, line {line_no}: {name}{message}",
+        path.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("strongroom.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn no_env() -> Env {
+        Env::default()
+    }
+
+    #[test]
+    fn production_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "data_dir = \"/var/lib/strongroom\"\n");
+        let c = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.api.listen, "127.0.0.1:8443".parse().unwrap());
+        assert_eq!(c.kmip.listen, "0.0.0.0:5696".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/strongroom"));
+        assert_eq!(
+            c.database_url(),
+            "sqlite:///var/lib/strongroom/strongroom.db"
+        );
+        assert_eq!(c.log.format, LogFormat::Text);
+        assert_eq!(c.log.level, "info");
+        assert_eq!(
+            c.root,
+            RootConfig::Software {
+                passphrase_file: None
+            }
+        );
+        assert!(c.api.tls.is_none());
+    }
+
+    #[test]
+    fn dev_defaults() {
+        let c = load(None, Mode::Dev, &no_env(), &Overrides::default()).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from(DEV_DATA_DIR));
+        assert_eq!(c.kmip.listen, DEV_KMIP_LISTEN);
+        assert_eq!(c.api.listen, DEFAULT_API_LISTEN);
+    }
+
+    #[test]
+    fn every_section_parses_and_relative_paths_follow_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            r#"
+data_dir = "data"
+[database]
+url = "postgres://strongroom:secret@db/strongroom"
+[api]
+listen = "0.0.0.0:9443"
+tls_cert = "tls/server.pem"
+tls_key = "/etc/strongroom/server.key"
+[kmip]
+listen = "[::]:5697"
+[root]
+provider = "software"
+passphrase_file = "passphrase"
+[log]
+format = "json"
+level = "debug"
+[cache]
+capacity = 42
+"#,
+        );
+        let c = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, dir.path().join("data"));
+        assert_eq!(
+            c.database_url(),
+            "postgres://strongroom:secret@db/strongroom"
+        );
+        assert_eq!(c.api.listen, "0.0.0.0:9443".parse().unwrap());
+        assert_eq!(
+            c.api.tls,
+            Some(TlsFiles {
+                cert: dir.path().join("tls/server.pem"),
+                key: PathBuf::from("/etc/strongroom/server.key"),
+            })
+        );
+        assert_eq!(c.kmip.listen, "[::]:5697".parse().unwrap());
+        assert_eq!(
+            c.root,
+            RootConfig::Software {
+                passphrase_file: Some(dir.path().join("passphrase"))
+            }
+        );
+        assert_eq!(
+            c.log,
+            LogConfig {
+                format: LogFormat::Json,
+                level: "debug".into()
+            }
+        );
+        assert_eq!(c.cache.capacity, Some(42));
+    }
+
+    #[test]
+    fn flag_beats_env_beats_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "data_dir = \"/file\"\n[api]\nlisten = \"127.0.0.1:1001\"\n[kmip]\nlisten = \"127.0.0.1:2001\"\n[log]\nformat = \"text\"\n",
+        );
+        let env = Env::from_pairs([
+            ("STRONGROOM_DATA_DIR", "/env"),
+            ("STRONGROOM_API_LISTEN", "127.0.0.1:1002"),
+            ("STRONGROOM_KMIP_LISTEN", "127.0.0.1:2002"),
+            ("STRONGROOM_LOG_FORMAT", "json"),
+            ("STRONGROOM_DATABASE_URL", "sqlite:///env/db.sqlite"),
+        ]);
+        let c = load(Some(&path), Mode::Production, &env, &Overrides::default()).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/env"));
+        assert_eq!(c.api.listen, "127.0.0.1:1002".parse().unwrap());
+        assert_eq!(c.kmip.listen, "127.0.0.1:2002".parse().unwrap());
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(c.database_url(), "sqlite:///env/db.sqlite");
+
+        let flags = Overrides {
+            data_dir: Some("/flag".into()),
+            api_listen: Some("127.0.0.1:1003".parse().unwrap()),
+            kmip_listen: Some("127.0.0.1:2003".parse().unwrap()),
+        };
+        let c = load(Some(&path), Mode::Production, &env, &flags).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/flag"));
+        assert_eq!(c.api.listen, "127.0.0.1:1003".parse().unwrap());
+        assert_eq!(c.kmip.listen, "127.0.0.1:2003".parse().unwrap());
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "data_dir = \"/x\"\n[api]\nlisten = \"127.0.0.1:1\"\nbogus_key = 1\n",
+        );
+        let err = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("api.bogus_key"), "{err}");
+        assert!(err.contains("unknown field"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn unknown_top_level_key_and_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "data_dir = \"/x\"\ndatadir = \"/y\"\n");
+        let err = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("datadir"), "{err}");
+        let path = write(dir.path(), "[wat]\nx = 1\n");
+        let err = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("wat"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "[kmip]\nlisten = \"not an address\"\n");
+        let err = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("kmip.listen"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn root_provider_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "[root]\nprovider = \"tpm\"\n");
+        let err = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("tpm"), "{err}");
+        let path = write(
+            dir.path(),
+            "[root]\nprovider = \"software\"\npin = \"1234\"\n",
+        );
+        let err = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("pin"), "{err}");
+    }
+
+    #[test]
+    fn env_errors_name_the_variable() {
+        let env = Env::from_pairs([("STRONGROOM_API_LISTEN", "localhost")]);
+        let err = load(None, Mode::Dev, &env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("STRONGROOM_API_LISTEN"), "{err}");
+        let env = Env::from_pairs([("STRONGROOM_LOG_FORMAT", "xml")]);
+        let err = load(None, Mode::Dev, &env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("STRONGROOM_LOG_FORMAT"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_vars_warn() {
+        let env = Env::from_pairs([("STRONGROOM_DATADIR", "/x")]);
+        let c = load(None, Mode::Dev, &env, &Overrides::default()).unwrap();
+        assert!(c.warnings.iter().any(|w| w.contains("STRONGROOM_DATADIR")));
+    }
+
+    #[test]
+    fn production_needs_a_data_dir() {
+        let err = load(None, Mode::Production, &no_env(), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("data_dir"), "{err}");
+    }
+
+    #[test]
+    fn half_a_tls_pair_is_an_error() {
+        let env = Env::from_pairs([
+            ("STRONGROOM_DATA_DIR", "/x"),
+            ("STRONGROOM_API_TLS_CERT", "/c"),
+        ]);
+        let err = load(None, Mode::Production, &env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tls_key"), "{err}");
+    }
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite:///x.db"), "sqlite:///x.db");
+        let env = Env::from_pairs([("STRONGROOM_DATABASE_URL", "mysql://u:hunter2@h/db")]);
+        let err = load(None, Mode::Dev, &env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

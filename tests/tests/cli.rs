@@ -1,0 +1,618 @@
+//! End-to-end tests of the `strongroom` binary: each test runs the real
+//! program in its own temporary directory, with `--api-listen 127.0.0.1:0`,
+//! and checks what an operator or a script sees.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::Value;
+
+/// api's `src/main.rs`, built by this package (see tests/Cargo.toml).
+const BIN: &str = env!("CARGO_BIN_EXE_strongroom-e2e");
+
+/// How long a start-up or a shutdown may take before the test fails.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// A `strongroom` command with a clean environment: no `STRONGROOM_*` or
+/// `RUST_LOG` from the developer's shell leaks in.
+fn strongroom(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in std::env::vars_os() {
+        if key
+            .to_str()
+            .is_some_and(|k| k.starts_with("STRONGROOM_") || k == "RUST_LOG")
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.args(args).stdin(Stdio::null());
+    cmd
+}
+
+/// A running `strongroom` process, killed when dropped.
+struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Process {
+    fn spawn(mut cmd: Command) -> Process {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start strongroom");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        let out_buf = Arc::clone(&stdout);
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                out_buf.lock().unwrap().push_str(&format!("{line}\n"));
+                let _ = tx.send(line);
+            }
+        });
+        let mut err = child.stderr.take().unwrap();
+        let err_buf = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = err.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                err_buf
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        Process {
+            child,
+            lines,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    fn stderr(&self) -> String {
+        // Let the reader thread catch up with a process that just exited.
+        std::thread::sleep(Duration::from_millis(50));
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits for the "ready" line on standard output.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            match self.lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) if line == "ready" => return Ok(()),
+                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = self.wait_exit();
+                    return Err(format!(
+                        "exited ({status}) before ready; stderr:\n{}",
+                        self.stderr()
+                    ));
+                }
+            }
+        }
+        Err(format!(
+            "not ready after {PATIENCE:?}; stderr:\n{}",
+            self.stderr()
+        ))
+    }
+
+    /// Waits for the process to exit on its own; kills it (and fails) if it
+    /// takes longer than [`PATIENCE`].
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("strongroom did not exit; stderr:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    fn terminate(&mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        self.wait_exit()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts `serve --dev` on a free port and waits until it is ready.
+fn start_dev(data: &Path, extra: &[&str]) -> Process {
+    let mut args = vec![
+        "serve",
+        "--dev",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--api-listen",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
+    let mut process = Process::spawn(strongroom(&args));
+    process.wait_ready().unwrap();
+    process
+}
+
+/// Runs a command that must end by itself; returns (status, stdout, stderr).
+fn run(cmd: Command) -> (ExitStatus, String, String) {
+    let mut process = Process::spawn(cmd);
+    let status = process.wait_exit();
+    // Drain the readers.
+    let stderr = process.stderr();
+    (status, process.stdout(), stderr)
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn read_bootstrap(data: &Path) -> Value {
+    let path = data.join("bootstrap.json");
+    assert_eq!(mode(&path), 0o600, "bootstrap.json must be 0600");
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+fn port_of(bootstrap: &Value) -> u16 {
+    let url = bootstrap["apiUrl"].as_str().unwrap();
+    let port = url
+        .strip_prefix("https://127.0.0.1:")
+        .unwrap_or_else(|| panic!("apiUrl {url} is not https://127.0.0.1:PORT"));
+    let port: u16 = port.parse().unwrap();
+    assert_ne!(port, 0, "apiUrl must carry the bound port");
+    port
+}
+
+fn is_uuid(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| {
+        s.len() == 36
+            && s.chars().filter(|&c| c == '-').count() == 4
+            && s.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+    })
+}
+
+/// `GET path` over TLS, verifying the server against `ca_pem` for
+/// `server_name`, with the given TLS versions. Returns (status, body).
+fn https_get(
+    port: u16,
+    server_name: &str,
+    ca_pem: &[u8],
+    path: &str,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_protocol_versions(versions)
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = ServerName::try_from(server_name.to_owned()).unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        let mut tls = tokio::time::timeout(Duration::from_secs(30), connector.connect(name, tcp))
+            .await
+            .map_err(|_| std::io::Error::other("TLS handshake timed out"))??;
+        tls.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        match tls.read_to_end(&mut response).await {
+            Ok(_) => {}
+            // A peer that closes without close_notify: keep what arrived.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !response.is_empty() => {}
+            Err(e) => return Err(e),
+        }
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| std::io::Error::other(format!("malformed response: {text:?}")))?;
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
+        Ok((status, body.to_owned()))
+    })
+}
+
+const TLS_ANY: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+fn get_json(port: u16, ca: &[u8], path: &str) -> (u16, Value) {
+    let (status, body) = https_get(port, "localhost", ca, path, TLS_ANY).unwrap();
+    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body:?}"));
+    (status, json)
+}
+
+/// The one `error: …` line a failed command prints.
+fn error_line(stderr: &str) -> &str {
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "expected one error line, got:\n{stderr}");
+    errors[0]
+}
+
+#[test]
+fn dev_server_bootstraps_serves_probes_stops_and_restarts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = start_dev(&data, &["--kmip-listen", "127.0.0.1:15696"]);
+    let data = data.canonicalize().unwrap();
+    assert_eq!(mode(&data), 0o700, "the data directory must be 0700");
+
+    // bootstrap.json: exactly the documented keys for now.
+    let bootstrap = read_bootstrap(&data);
+    let mut keys: Vec<&str> = bootstrap
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "apiUrl",
+            "caCertificate",
+            "kmipAddress",
+            "organizationId",
+            "projectId"
+        ]
+    );
+    let port = port_of(&bootstrap);
+    assert_eq!(bootstrap["kmipAddress"], "127.0.0.1:15696");
+    let ca_path = PathBuf::from(bootstrap["caCertificate"].as_str().unwrap());
+    assert_eq!(ca_path, data.join("tls/ca.pem"));
+    assert!(is_uuid(&bootstrap["organizationId"]), "{bootstrap}");
+    assert!(is_uuid(&bootstrap["projectId"]), "{bootstrap}");
+    for key in ["root.key", "tls/server.key", "tls/ca.key"] {
+        assert_eq!(mode(&data.join(key)), 0o600, "{key} must be 0600");
+    }
+
+    // It says where things are.
+    let stdout = server.stdout();
+    for expected in [
+        data.display().to_string(),
+        format!("https://127.0.0.1:{port}"),
+        data.join("bootstrap.json").display().to_string(),
+    ] {
+        assert!(
+            stdout.contains(&expected),
+            "stdout lacks {expected}:\n{stdout}"
+        );
+    }
+    assert!(server.stderr().contains("ready"));
+
+    // The probes, over TLS verified with the written CA.
+    let ca = std::fs::read(&ca_path).unwrap();
+    let (status, body) = get_json(port, &ca, "/healthz");
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+    let (status, body) = get_json(port, &ca, "/readyz");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = get_json(port, &ca, "/no-such-route");
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+    // By IP address too, with TLS 1.3 only and TLS 1.2 only.
+    for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+        let (status, _) = https_get(port, "127.0.0.1", &ca, "/healthz", &[version]).unwrap();
+        assert_eq!(status, 200);
+    }
+    // A client that trusts another CA must not get through.
+    let other_ca = std::fs::read(
+        // A CA of a second, unrelated dev install.
+        {
+            let other = tmp.path().join("other");
+            std::fs::create_dir(&other).unwrap();
+            let tls = api::bootstrap::ensure_dev_tls(&other).unwrap();
+            tls.ca_certificate
+        },
+    )
+    .unwrap();
+    let refused = https_get(port, "localhost", &other_ca, "/healthz", TLS_ANY)
+        .expect_err("a server certificate from another CA must be refused");
+    assert!(
+        refused.to_string().contains("UnknownIssuer"),
+        "refused for the wrong reason: {refused}"
+    );
+
+    // SIGTERM stops it cleanly.
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}; stderr:\n{}",
+        server.stderr()
+    );
+    assert!(server.stderr().contains("stopped"));
+    drop(server);
+
+    // A restart reuses the install, the default tenancy and the CA.
+    let mut again = start_dev(&data, &[]);
+    let second = read_bootstrap(&data);
+    assert_eq!(second["organizationId"], bootstrap["organizationId"]);
+    assert_eq!(second["projectId"], bootstrap["projectId"]);
+    assert_eq!(
+        std::fs::read(&ca_path).unwrap(),
+        ca,
+        "the dev CA must be reused"
+    );
+    let (status, _) = get_json(port_of(&second), &ca, "/healthz");
+    assert_eq!(status, 200);
+    assert!(again.terminate().success());
+    drop(again);
+
+    // The audit chain of the fresh install verifies.
+    let (status, stdout, stderr) = run(strongroom(&[
+        "audit",
+        "verify",
+        "--dev",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]));
+    assert!(status.success(), "{stderr}");
+    let count: u64 = stdout
+        .trim()
+        .strip_prefix("audit chain intact: ")
+        .and_then(|s| s.strip_suffix(" records"))
+        .unwrap_or_else(|| panic!("unexpected output {stdout:?}"))
+        .parse()
+        .unwrap();
+    assert!(count >= 1, "{stdout}");
+}
+
+#[test]
+fn loose_key_file_stops_start_up_and_names_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // First start, with JSON logs from the environment.
+    let mut cmd = strongroom(&[
+        "serve",
+        "--dev",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--api-listen",
+        "127.0.0.1:0",
+    ]);
+    cmd.env("STRONGROOM_LOG_FORMAT", "json");
+    let mut server = Process::spawn(cmd);
+    server.wait_ready().unwrap();
+    assert!(server.terminate().success());
+    let logs = server.stderr();
+    drop(server);
+    let mut saw_ready = false;
+    for line in logs.lines() {
+        let record: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
+        saw_ready |= record["message"] == "ready";
+    }
+    assert!(saw_ready, "{logs}");
+
+    let key = data.canonicalize().unwrap().join("root.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (status, _, stderr) = run(strongroom(&[
+        "serve",
+        "--dev",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let line = error_line(&stderr);
+    assert!(line.contains(&key.display().to_string()), "{line}");
+    assert!(line.contains("chmod 600"), "{line}");
+
+    // audit verify refuses it the same way.
+    let (status, _, stderr) = run(strongroom(&[
+        "audit",
+        "verify",
+        "--dev",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]));
+    assert_eq!(status.code(), Some(1));
+    assert!(error_line(&stderr).contains(&key.display().to_string()));
+}
+
+#[test]
+fn unusable_data_directories_fail_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+
+    // Missing parent: named, and not created behind the operator's back.
+    let parent = tmp.path().join("not-mounted");
+    let data = parent.join("data");
+    let (status, _, stderr) = run(strongroom(&[
+        "serve",
+        "--dev",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let line = error_line(&stderr);
+    assert!(line.contains(&parent.display().to_string()), "{line}");
+    assert!(line.contains("does not exist"), "{line}");
+    assert!(!parent.exists());
+
+    // Read-only data directory (refused even when running as root).
+    let read_only = tmp.path().join("read-only");
+    std::fs::create_dir(&read_only).unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let (status, _, stderr) = run(strongroom(&[
+        "serve",
+        "--dev",
+        "--data-dir",
+        read_only.to_str().unwrap(),
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let line = error_line(&stderr);
+    assert!(line.contains("read-only"), "{line}");
+    assert!(line.contains(&read_only.display().to_string()), "{line}");
+    assert_eq!(std::fs::read_dir(&read_only).unwrap().count(), 0);
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    // A missing install is named by audit verify.
+    let empty = tmp.path().join("empty");
+    let (status, _, stderr) = run(strongroom(&[
+        "audit",
+        "verify",
+        "--dev",
+        "--data-dir",
+        empty.to_str().unwrap(),
+    ]));
+    assert_eq!(status.code(), Some(1));
+    assert!(error_line(&stderr).contains("does not exist"), "{stderr}");
+}
+
+#[test]
+fn init_creates_an_install_once_and_refuses_to_overwrite_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let passphrase = tmp.path().join("passphrase");
+    std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
+    std::fs::set_permissions(&passphrase, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = tmp.path().join("strongroom.toml");
+    std::fs::write(
+        &config,
+        "data_dir = \"data\"\n[root]\nprovider = \"software\"\npassphrase_file = \"passphrase\"\n",
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+
+    let (status, stdout, stderr) = run(strongroom(&["init", "--config", config.to_str().unwrap()]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("initialised install"), "{stdout}");
+    assert_eq!(mode(&data), 0o700);
+    let seal = data.join("root.seal");
+    let sealed = std::fs::read(&seal).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&sealed).contains("correct horse"),
+        "the passphrase must not be stored"
+    );
+
+    let (status, _, stderr) = run(strongroom(&["init", "--config", config.to_str().unwrap()]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let line = error_line(&stderr);
+    assert!(line.contains("already initialised"), "{line}");
+    assert!(line.contains(&seal.display().to_string()), "{line}");
+    assert_eq!(
+        std::fs::read(&seal).unwrap(),
+        sealed,
+        "root.seal must be untouched"
+    );
+
+    // Serving it needs a TLS certificate in the config.
+    let (status, _, stderr) = run(strongroom(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(status.code(), Some(1));
+    assert!(error_line(&stderr).contains("tls_cert"), "{stderr}");
+}
+
+#[test]
+fn init_without_a_passphrase_creates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("strongroom.toml");
+    std::fs::write(&config, "data_dir = \"data\"\n").unwrap();
+    let (status, _, stderr) = run(strongroom(&["init", "--config", config.to_str().unwrap()]));
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        error_line(&stderr).contains("STRONGROOM_ROOT_PASSPHRASE"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("data").exists());
+}
+
+#[test]
+fn unknown_config_key_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("strongroom.toml");
+    std::fs::write(
+        &config,
+        "data_dir = \"data\"\n\n[log]\nformat = \"json\"\ncolour = true\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    for args in [
+        &["serve", "--config", config][..],
+        &["init", "--config", config],
+        &["audit", "verify", "--config", config],
+    ] {
+        let (status, _, stderr) = run(strongroom(args));
+        assert_eq!(status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?}: one line expected: {stderr}"
+        );
+        let line = error_line(&stderr);
+        assert!(line.contains(config), "{line}");
+        assert!(line.contains("log.colour"), "{line}");
+        assert!(line.contains("line 5"), "{line}");
+    }
+    assert!(!tmp.path().join("data").exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["serve", "--dev", "--config", "x.toml"][..],
+        &["serve", "--dev", "--api-listen", "not-an-address"],
+        &["frobnicate"],
+    ] {
+        let (status, _, stderr) = run(strongroom(args));
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
+    }
+}
