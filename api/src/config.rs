@@ -659,6 +659,25 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_parses_and_states_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../strongroom.example.toml");
+        let c = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.api.listen, DEFAULT_API_LISTEN);
+        assert_eq!(c.kmip.listen, DEFAULT_KMIP_LISTEN);
+        assert_eq!(c.log.format, LogFormat::Text);
+        assert_eq!(c.log.level, "info");
+        assert!(c.api.tls.is_some());
+        let kms_default = kms_core::service::OpenOptions::new("/x", "sqlite:///x").cache_capacity;
+        assert_eq!(c.cache.capacity, Some(kms_default));
+    }
+
+    #[test]
     fn dev_defaults() {
         let c = load(None, Mode::Dev, &no_env(), &Overrides::default()).unwrap();
         assert_eq!(c.data_dir, PathBuf::from(DEV_DATA_DIR));

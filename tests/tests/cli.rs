@@ -135,9 +135,15 @@ impl Process {
 
     /// Sends SIGTERM and waits for the exit.
     fn terminate(&mut self) -> ExitStatus {
+        self.signal("TERM")
+    }
+
+    /// Sends a signal (`TERM`, `INT`) and waits for the exit.
+    fn signal(&mut self, name: &str) -> ExitStatus {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success(), "kill -TERM {pid} failed");
+        let flag = format!("-{name}");
+        let sent = Command::new("kill").args([&flag, &pid]).status().unwrap();
+        assert!(sent.success(), "kill {flag} {pid} failed");
         self.wait_exit()
     }
 }
@@ -407,6 +413,57 @@ fn dev_server_bootstraps_serves_probes_stops_and_restarts() {
 }
 
 #[test]
+fn audit_verify_names_the_first_tampered_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = start_dev(&data, &[]);
+    assert!(server.terminate().success());
+    drop(server);
+    let verify = || {
+        run(strongroom(&[
+            "audit",
+            "verify",
+            "--dev",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ]))
+    };
+    let (status, stdout, stderr) = verify();
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.starts_with("audit chain intact: "), "{stdout}");
+
+    // Edit the second record behind Strongroom's back.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let changed = runtime.block_on(async {
+        use sqlx::Connection;
+        let options =
+            sqlx::sqlite::SqliteConnectOptions::new().filename(data.join("strongroom.db"));
+        let mut db = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        let done = sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        done.rows_affected()
+    });
+    assert_eq!(
+        changed, 1,
+        "the dev install should have a second audit record"
+    );
+
+    let (status, stdout, stderr) = verify();
+    assert_eq!(status.code(), Some(1), "{stdout}{stderr}");
+    assert!(!stdout.contains("intact"), "{stdout}");
+    let line = error_line(&stderr);
+    assert!(line.contains("audit record 2"), "{line}");
+}
+
+#[test]
 fn loose_key_file_stops_start_up_and_names_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
@@ -422,7 +479,8 @@ fn loose_key_file_stops_start_up_and_names_the_file() {
     cmd.env("STRONGROOM_LOG_FORMAT", "json");
     let mut server = Process::spawn(cmd);
     server.wait_ready().unwrap();
-    assert!(server.terminate().success());
+    // Ctrl-C stops it as cleanly as SIGTERM.
+    assert!(server.signal("INT").success());
     let logs = server.stderr();
     drop(server);
     let mut saw_ready = false;
