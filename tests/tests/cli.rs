@@ -617,6 +617,36 @@ fn init_creates_an_install_once_and_refuses_to_overwrite_it() {
     ]));
     assert_eq!(status.code(), Some(1));
     assert!(error_line(&stderr).contains("tls_cert"), "{stderr}");
+
+    // With a certificate it serves, and stops cleanly.
+    let tls = api::bootstrap::ensure_dev_tls(tmp.path()).unwrap();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[api]\ntls_cert = \"tls/server.pem\"\ntls_key = \"tls/server.key\"\n");
+    std::fs::write(&config, text).unwrap();
+    let mut server = Process::spawn(strongroom(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    server.wait_ready().unwrap();
+    let stdout = server.stdout();
+    let port: u16 = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("HTTPS API"))
+        .and_then(|rest| rest.trim().strip_prefix("https://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no API address in:\n{stdout}"))
+        .parse()
+        .unwrap();
+    let ca = std::fs::read(&tls.ca_certificate).unwrap();
+    let (status, body) = get_json(port, &ca, "/readyz");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !data.join("bootstrap.json").exists(),
+        "bootstrap.json is for dev mode"
+    );
+    assert!(server.terminate().success(), "{}", server.stderr());
 }
 
 #[test]
