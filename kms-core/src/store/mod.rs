@@ -16,10 +16,123 @@
 //! into one database transaction (group commit), each caller's writes isolated
 //! in a savepoint, so one caller's conflict never fails another's.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 
-use crate::audit::{AuditEvent, AuditRecord, ChainHead};
+use crate::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
+
+pub(crate) mod group_commit;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+
+pub use rows::MAX_LIMIT;
+
+/// How a store is opened. `StoreOptions::default()` suits most installs.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Read connections: the SQLite or PostgreSQL read pool. `0` (the
+    /// default) picks the backend's default: 4 for SQLite, 8 for PostgreSQL.
+    /// Writes always use one dedicated connection.
+    pub pool_size: u32,
+    /// At most this many transactions share one database transaction in a
+    /// group commit (default 256).
+    pub max_batch: usize,
+    /// At most this many transactions wait for the writer; further callers
+    /// wait to enqueue (back-pressure). Default 4,096.
+    pub queue_depth: usize,
+    /// SQLite: how long a statement waits for a lock held by another
+    /// connection or process before failing (default 5 s).
+    pub busy_timeout: Duration,
+    /// PostgreSQL: how long connecting may take before the store reports
+    /// [`StoreError::Unreachable`] (default 5 s). Also bounds waiting for a
+    /// pooled read connection.
+    pub connect_timeout: Duration,
+    /// Open for reading only: nothing is created or migrated, and
+    /// [`Store::commit`] fails with [`StoreError::ReadOnly`].
+    pub read_only: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 0,
+            max_batch: 256,
+            queue_depth: 4096,
+            busy_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            read_only: false,
+        }
+    }
+}
+
+/// Opens the store named by `url`:
+///
+/// * `sqlite:PATH` (`sqlite:/abs/path.db`, `sqlite://rel/path.db`,
+///   `sqlite:///abs/path.db`) — see [`sqlite`];
+/// * `postgres://…` or `postgresql://…` — see [`postgres`].
+///
+/// Creates (SQLite) and migrates the schema, then starts the group-commit
+/// writer. `chain` links and seals the audit records of every commit.
+///
+/// `options.pool_size == 0` picks the backend's default (SQLite 4,
+/// PostgreSQL 8).
+pub async fn open(
+    url: &str,
+    chain: Arc<AuditChain>,
+    options: StoreOptions,
+) -> Result<Arc<dyn Store>, StoreError> {
+    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+    match scheme.as_str() {
+        "sqlite" => {
+            let options = StoreOptions {
+                pool_size: if options.pool_size == 0 {
+                    4
+                } else {
+                    options.pool_size
+                },
+                ..options
+            };
+            Ok(Arc::new(
+                sqlite::SqliteStore::open(url, chain, &options).await?,
+            ))
+        }
+        "postgres" | "postgresql" => {
+            let options = StoreOptions {
+                pool_size: if options.pool_size == 0 {
+                    8
+                } else {
+                    options.pool_size
+                },
+                ..options
+            };
+            Ok(Arc::new(
+                postgres::PostgresStore::open(url, chain, &options).await?,
+            ))
+        }
+        _ => Err(StoreError::Unreachable(format!(
+            "unsupported database URL {:?}: use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            redact(url)
+        ))),
+    }
+}
+
+/// A URL with any password replaced, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
 
 /// A stored organization.
 #[derive(Clone, Debug, PartialEq, Eq)]
