@@ -15,7 +15,11 @@ fn raw_seal(key: &LessSafeKey, rng: &SystemRandom, plaintext: &[u8]) -> Vec<u8> 
     out.extend_from_slice(&nonce);
     out.extend_from_slice(plaintext);
     let tag = key
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(b"aad"), &mut out[NONCE_LEN..])
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(b"aad"),
+            &mut out[NONCE_LEN..],
+        )
         .unwrap();
     out.extend_from_slice(tag.as_ref());
     out
@@ -30,7 +34,9 @@ fn bench(c: &mut Criterion) {
         activation_date: Some(time_now_minus_minute()),
         ..Template::default()
     };
-    let key = rt.block_on(kms.create_key(&actor, project, KeySpec::Aes256, template)).unwrap();
+    let key = rt
+        .block_on(kms.create_key(&actor, project, KeySpec::Aes256, template))
+        .unwrap();
 
     let raw_key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).unwrap());
     let rng = SystemRandom::new();
@@ -39,17 +45,26 @@ fn bench(c: &mut Criterion) {
     for size in [64usize, 4096] {
         let plaintext = vec![0x5a; size];
         group.throughput(Throughput::Bytes(size as u64));
-        group.bench_with_input(BenchmarkId::new("raw_aws_lc_rs", size), &plaintext, |b, pt| {
-            b.iter(|| raw_seal(&raw_key, &rng, pt))
-        });
-        group.bench_with_input(BenchmarkId::new("kms_core_cached", size), &plaintext, |b, pt| {
-            b.to_async(&rt).iter(|| kms.encrypt(&actor, project, key, b"aad", pt))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("raw_aws_lc_rs", size),
+            &plaintext,
+            |b, pt| b.iter(|| raw_seal(&raw_key, &rng, pt)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("kms_core_cached", size),
+            &plaintext,
+            |b, pt| {
+                b.to_async(&rt)
+                    .iter(|| kms.encrypt(&actor, project, key, b"aad", pt))
+            },
+        );
     }
     group.finish();
 
     let mut group = c.benchmark_group("key_cache");
-    group.bench_function("hit", |b| b.to_async(&rt).iter(|| kms.usable_key(project, key)));
+    group.bench_function("hit", |b| {
+        b.to_async(&rt).iter(|| kms.usable_key(project, key))
+    });
     group.bench_function("miss_unwrap_from_database", |b| {
         b.to_async(&rt).iter(|| async {
             kms.forget_cached_key(project, key);

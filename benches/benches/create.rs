@@ -17,7 +17,9 @@ async fn create_n(kms: &Kms, project: ProjectId, writers: usize, n: u64) -> Dura
         tasks.push(tokio::spawn(async move {
             let actor = Actor::new("bench", None);
             for _ in 0..per {
-                kms.create_key(&actor, project, KeySpec::Aes256, Template::default()).await.unwrap();
+                kms.create_key(&actor, project, KeySpec::Aes256, Template::default())
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -27,11 +29,18 @@ async fn create_n(kms: &Kms, project: ProjectId, writers: usize, n: u64) -> Dura
     start.elapsed()
 }
 
-fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &str, url: Option<String>) {
+fn bench_backend(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    backend: &str,
+    url: Option<String>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let (kms, project) = rt.block_on(benches::fresh_install(dir.path(), url.as_deref()));
     let mut group = c.benchmark_group(format!("create_durable_{backend}"));
-    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
     for writers in [1usize, 16] {
         group.throughput(Throughput::Elements(1));
         group.bench_function(format!("{writers}_writers"), |b| {
@@ -50,7 +59,9 @@ fn bench(c: &mut Criterion) {
     bench_backend(c, &rt, "sqlite", None);
     match rt.block_on(benches::fresh_postgres_database("create")) {
         Some(url) => bench_backend(c, &rt, "postgres", Some(url)),
-        None => eprintln!("STRONGROOM_TEST_POSTGRES_URL unset: PostgreSQL creation benchmark skipped"),
+        None => {
+            eprintln!("STRONGROOM_TEST_POSTGRES_URL unset: PostgreSQL creation benchmark skipped")
+        }
     }
 }
 

@@ -33,7 +33,10 @@ pub async fn fresh_install(dir: &Path, database_url: Option<&str>) -> (Kms, Proj
     let kms = Kms::init(&opts, root).await.expect("init");
     let actor = Actor::new("bench", None);
     let org = kms.create_organization(&actor, "bench").await.expect("org");
-    let project = kms.create_project(&actor, org, "bench").await.expect("project");
+    let project = kms
+        .create_project(&actor, org, "bench")
+        .await
+        .expect("project");
     (kms, project)
 }
 

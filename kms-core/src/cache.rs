@@ -38,7 +38,10 @@ struct Entry<V> {
 // Derived Clone would demand `V: Clone`; only the Arc is cloned.
 impl<V> Clone for Entry<V> {
     fn clone(&self) -> Self {
-        Self { value: Arc::clone(&self.value), loaded: self.loaded }
+        Self {
+            value: Arc::clone(&self.value),
+            loaded: self.loaded,
+        }
     }
 }
 
@@ -91,7 +94,13 @@ impl<V> KeyCache<V> {
 
     /// Caches `value` as the key of `object` in `project`.
     pub fn insert(&self, project: ProjectId, object: ObjectId, value: Arc<V>) {
-        self.entries.insert(CacheKey { project, object }, Entry { value, loaded: Instant::now() });
+        self.entries.insert(
+            CacheKey { project, object },
+            Entry {
+                value,
+                loaded: Instant::now(),
+            },
+        );
     }
 
     /// Drops the entry of one object.
@@ -129,14 +138,21 @@ mod tests {
         let o = ObjectId::generate();
         cache.insert(a, o, Arc::new("key of a"));
         assert_eq!(cache.get(a, o).as_deref(), Some(&"key of a"));
-        assert!(cache.get(b, o).is_none(), "another project must not see the entry");
+        assert!(
+            cache.get(b, o).is_none(),
+            "another project must not see the entry"
+        );
     }
 
     #[test]
     fn invalidation() {
         let cache = KeyCache::new(16, Duration::from_secs(60));
         let (a, b) = (ProjectId::generate(), ProjectId::generate());
-        let (o1, o2, o3) = (ObjectId::generate(), ObjectId::generate(), ObjectId::generate());
+        let (o1, o2, o3) = (
+            ObjectId::generate(),
+            ObjectId::generate(),
+            ObjectId::generate(),
+        );
         cache.insert(a, o1, Arc::new(1));
         cache.insert(a, o2, Arc::new(2));
         cache.insert(b, o3, Arc::new(3));
@@ -157,7 +173,10 @@ mod tests {
         for i in 0..1000 {
             cache.insert(p, ObjectId::generate(), Arc::new(i));
         }
-        assert!(cache.stats().entries <= 16, "capacity is approximate but bounded");
+        assert!(
+            cache.stats().entries <= 16,
+            "capacity is approximate but bounded"
+        );
 
         let expiring = KeyCache::new(8, Duration::ZERO);
         let o = ObjectId::generate();

@@ -21,14 +21,19 @@ const CHILD_ENV: &str = "STRONGROOM_CRASH_CHILD";
 /// returned (the commit is durable), until killed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn burst_child() {
-    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let (kms, project) = install(std::path::Path::new(&dir)).await;
     println!("project {project}");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for _ in 0..8 {
         let (kms, tx) = (kms.clone(), tx.clone());
         tokio::spawn(async move {
-            while let Ok(id) = kms.create_key(&actor(), project, KeySpec::Aes256, Template::default()).await {
+            while let Ok(id) = kms
+                .create_key(&actor(), project, KeySpec::Aes256, Template::default())
+                .await
+            {
                 if tx.send(id).is_err() {
                     return;
                 }
@@ -50,7 +55,13 @@ async fn sigkill_during_creates_loses_nothing_acknowledged() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "burst_child", "--nocapture", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "burst_child",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -77,19 +88,37 @@ async fn sigkill_during_creates_loses_nothing_acknowledged() {
     assert!(!child.wait().unwrap().success());
     // Ids printed between our last read and the kill were acknowledged too.
     for line in lines.map_while(Result::ok) {
-        if let Some(Ok(id)) = line.strip_prefix("ack ").map(|s| s.trim().parse::<ObjectId>()) {
+        if let Some(Ok(id)) = line
+            .strip_prefix("ack ")
+            .map(|s| s.trim().parse::<ObjectId>())
+        {
             acknowledged.push(id);
         }
     }
 
-    let kms = reopen(dir.path()).await.expect("the install opens after SIGKILL");
+    let kms = reopen(dir.path())
+        .await
+        .expect("the install opens after SIGKILL");
     for id in &acknowledged {
-        let object = kms.get(&actor(), project, *id).await.expect("an acknowledged object is readable");
+        let object = kms
+            .get(&actor(), project, *id)
+            .await
+            .expect("an acknowledged object is readable");
         assert!(object.material.is_some());
     }
     // Every stored row authenticates (nothing half-written), and none of the
     // acknowledged ones is missing.
-    let all = kms.locate(project, Default::default()).await.expect("every row authenticates");
-    assert!(all.len() >= acknowledged.len(), "{} stored < {} acknowledged", all.len(), acknowledged.len());
-    kms.verify_audit().await.expect("the audit chain is intact after SIGKILL");
+    let all = kms
+        .locate(project, Default::default())
+        .await
+        .expect("every row authenticates");
+    assert!(
+        all.len() >= acknowledged.len(),
+        "{} stored < {} acknowledged",
+        all.len(),
+        acknowledged.len()
+    );
+    kms.verify_audit()
+        .await
+        .expect("the audit chain is intact after SIGKILL");
 }

@@ -10,7 +10,10 @@ use kms_core::service::{Actor, Template};
 
 #[tokio::main]
 async fn main() {
-    let count: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let count: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
     let mut backends = vec![("sqlite", None)];
     if let Some(url) = benches::fresh_postgres_database("load").await {
         backends.push(("postgres", Some(url)));
@@ -26,7 +29,9 @@ async fn main() {
                 tasks.push(tokio::spawn(async move {
                     let actor = Actor::new("load", None);
                     for _ in 0..count / writers {
-                        kms.create_key(&actor, project, KeySpec::Aes256, Template::default()).await.expect("create");
+                        kms.create_key(&actor, project, KeySpec::Aes256, Template::default())
+                            .await
+                            .expect("create");
                     }
                 }));
             }
@@ -35,7 +40,10 @@ async fn main() {
             }
             let secs = start.elapsed().as_secs_f64();
             let done = count / writers * writers;
-            println!("{backend:8} {writers:2} writers: {done} creates in {secs:.2} s = {:.0} objects/s", done as f64 / secs);
+            println!(
+                "{backend:8} {writers:2} writers: {done} creates in {secs:.2} s = {:.0} objects/s",
+                done as f64 / secs
+            );
         }
         kms.close().await;
     }

@@ -20,7 +20,15 @@ use kms_core::service::{Actor, Kms, OpenOptions, Template};
 
 fn start(binary: &Path, dir: &Path) -> Child {
     Command::new(binary)
-        .args(["serve", "--dev", "--api-listen", "127.0.0.1:0", "--kmip-listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--dev",
+            "--api-listen",
+            "127.0.0.1:0",
+            "--kmip-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(dir)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -33,9 +41,15 @@ fn start(binary: &Path, dir: &Path) -> Child {
 fn wait_ready(child: &mut Child) -> Duration {
     let start = Instant::now();
     let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>), child.stderr.take().map(|s| Box::new(s) as _)]
-        .into_iter()
-        .flatten()
+    for stream in [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child.stderr.take().map(|s| Box::new(s) as _),
+    ]
+    .into_iter()
+    .flatten()
     {
         let tx = tx.clone();
         std::thread::spawn(move || {
@@ -46,12 +60,17 @@ fn wait_ready(child: &mut Child) -> Duration {
             }
         });
     }
-    let at = rx.recv_timeout(Duration::from_secs(60)).expect("server became ready");
+    let at = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server became ready");
     at - start
 }
 
 fn stop(child: &mut Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let _ = child.wait();
 }
 
@@ -66,23 +85,42 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let n: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
-    let binary = std::env::args().nth(2).map(PathBuf::from).unwrap_or_else(|| {
-        std::env::current_exe().expect("exe").with_file_name("strongroom")
-    });
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let binary = std::env::args()
+        .nth(2)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::current_exe()
+                .expect("exe")
+                .with_file_name("strongroom")
+        });
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
 
     let mut first = start(&binary, &data);
     let cold = wait_ready(&mut first);
     stop(&mut first);
-    println!("first start (init) to ready: {:.0} ms", cold.as_secs_f64() * 1e3);
+    println!(
+        "first start (init) to ready: {:.0} ms",
+        cold.as_secs_f64() * 1e3
+    );
 
     let root = Arc::new(SoftwareRoot::from_key_file(&data.join("root.key")).expect("dev key file"));
-    let kms = Kms::open(&OpenOptions::sqlite_in(&data), root).await.expect("open dev install");
-    let bootstrap: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(data.join("bootstrap.json")).expect("bootstrap.json")).expect("json");
-    let project = bootstrap["projectId"].as_str().expect("projectId").parse().expect("uuid");
+    let kms = Kms::open(&OpenOptions::sqlite_in(&data), root)
+        .await
+        .expect("open dev install");
+    let bootstrap: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(data.join("bootstrap.json")).expect("bootstrap.json"),
+    )
+    .expect("json");
+    let project = bootstrap["projectId"]
+        .as_str()
+        .expect("projectId")
+        .parse()
+        .expect("uuid");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..16 {
@@ -90,7 +128,9 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             let actor = Actor::new("startup-bench", None);
             for _ in 0..n / 16 {
-                kms.create_key(&actor, project, KeySpec::Aes256, Template::default()).await.expect("create");
+                kms.create_key(&actor, project, KeySpec::Aes256, Template::default())
+                    .await
+                    .expect("create");
             }
         }));
     }
@@ -98,13 +138,24 @@ async fn main() {
         t.await.expect("writer");
     }
     kms.close().await;
-    println!("stored {} objects in {:.1} s", n / 16 * 16, started.elapsed().as_secs_f64());
+    println!(
+        "stored {} objects in {:.1} s",
+        n / 16 * 16,
+        started.elapsed().as_secs_f64()
+    );
 
     let mut second = start(&binary, &data);
     let warm = wait_ready(&mut second);
-    println!("start-up to ready with {} objects: {:.0} ms (target <= 1000 ms)", n / 16 * 16, warm.as_secs_f64() * 1e3);
+    println!(
+        "start-up to ready with {} objects: {:.0} ms (target <= 1000 ms)",
+        n / 16 * 16,
+        warm.as_secs_f64() * 1e3
+    );
     std::thread::sleep(Duration::from_secs(5));
     let rss = rss_kib(second.id());
-    println!("idle resident memory: {:.1} MB (target <= 50 MB)", rss as f64 / 1024.0);
+    println!(
+        "idle resident memory: {:.1} MB (target <= 50 MB)",
+        rss as f64 / 1024.0
+    );
     stop(&mut second);
 }

@@ -9,7 +9,9 @@ fn build(n: usize) -> (Vec<AuditRecord>, ChainHead) {
     let mut records = Vec::new();
     let (mut seq, mut hash) = (0, GENESIS);
     for i in 0..n {
-        let e = AuditEvent::now("tester", "object.create").object(format!("obj-{i}")).project("p");
+        let e = AuditEvent::now("tester", "object.create")
+            .object(format!("obj-{i}"))
+            .project("p");
         let r = c.link(seq, hash, e);
         seq = r.seq;
         hash = r.hash;
@@ -29,7 +31,10 @@ fn intact_chain_verifies() {
 fn edited_record_is_named() {
     let (mut records, head) = build(10);
     records[4].event.result = "failure".into();
-    assert_eq!(verify_chain(&chain(), &records, Some(&head)), Err(AuditError::RecordAltered { seq: 5 }));
+    assert_eq!(
+        verify_chain(&chain(), &records, Some(&head)),
+        Err(AuditError::RecordAltered { seq: 5 })
+    );
 
     // Editing and re-hashing it breaks the next link instead.
     let (mut records, head) = build(10);
@@ -37,7 +42,10 @@ fn edited_record_is_named() {
     records[4].hash = record_hash(5, &records[4].prev_hash, &records[4].event);
     assert_eq!(
         verify_chain(&chain(), &records, Some(&head)),
-        Err(AuditError::BrokenLink { seq: 6, expected_prev: 5 })
+        Err(AuditError::BrokenLink {
+            seq: 6,
+            expected_prev: 5
+        })
     );
 }
 
@@ -47,7 +55,10 @@ fn deleted_record_is_named() {
     records.remove(3);
     assert_eq!(
         verify_chain(&chain(), &records, Some(&head)),
-        Err(AuditError::BrokenLink { seq: 5, expected_prev: 3 })
+        Err(AuditError::BrokenLink {
+            seq: 5,
+            expected_prev: 3
+        })
     );
 }
 
@@ -55,7 +66,10 @@ fn deleted_record_is_named() {
 fn reordered_records_are_named() {
     let (mut records, head) = build(10);
     records.swap(2, 3);
-    assert!(matches!(verify_chain(&chain(), &records, Some(&head)), Err(AuditError::BrokenLink { seq: 4, .. })));
+    assert!(matches!(
+        verify_chain(&chain(), &records, Some(&head)),
+        Err(AuditError::BrokenLink { seq: 4, .. })
+    ));
 }
 
 #[test]
@@ -68,17 +82,38 @@ fn truncated_tail_and_forged_head() {
     );
     // A head forged without the audit key.
     let forged = AuditChain::new(&[1u8; 32]).seal_head(8, &records[7].hash);
-    assert_eq!(verify_chain(&chain(), &records, Some(&forged)), Err(AuditError::HeadNotAuthentic));
+    assert_eq!(
+        verify_chain(&chain(), &records, Some(&forged)),
+        Err(AuditError::HeadNotAuthentic)
+    );
     // Records without any head.
-    assert!(matches!(verify_chain(&chain(), &records, None), Err(AuditError::HeadMismatch { .. })));
+    assert!(matches!(
+        verify_chain(&chain(), &records, None),
+        Err(AuditError::HeadMismatch { .. })
+    ));
 }
 
 #[test]
 fn fields_are_unambiguous() {
-    let a = AuditEvent { object: Some("ab".into()), project: Some("c".into()), ..AuditEvent::now("x", "y") };
-    let b = AuditEvent { object: Some("a".into()), project: Some("bc".into()), time_us: a.time_us, ..a.clone() };
+    let a = AuditEvent {
+        object: Some("ab".into()),
+        project: Some("c".into()),
+        ..AuditEvent::now("x", "y")
+    };
+    let b = AuditEvent {
+        object: Some("a".into()),
+        project: Some("bc".into()),
+        time_us: a.time_us,
+        ..a.clone()
+    };
     assert_ne!(record_hash(1, &GENESIS, &a), record_hash(1, &GENESIS, &b));
-    let c = AuditEvent { object: None, ..a.clone() };
-    let d = AuditEvent { object: Some(String::new()), ..a.clone() };
+    let c = AuditEvent {
+        object: None,
+        ..a.clone()
+    };
+    let d = AuditEvent {
+        object: Some(String::new()),
+        ..a.clone()
+    };
     assert_ne!(record_hash(1, &GENESIS, &c), record_hash(1, &GENESIS, &d));
 }

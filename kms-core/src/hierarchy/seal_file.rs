@@ -21,8 +21,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
-use super::root::{RootKind, SealedRoot};
 use super::RootError;
+use super::root::{RootKind, SealedRoot};
 use crate::ids::InstallId;
 
 /// The file name inside the data directory.
@@ -51,11 +51,17 @@ pub struct SealedTerm {
 
 impl SealedTerm {
     pub fn new(term: u32, sealed: &SealedRoot, created_at: i64) -> Self {
-        Self { term, sealed: B64.encode(&sealed.0), created_at }
+        Self {
+            term,
+            sealed: B64.encode(&sealed.0),
+            created_at,
+        }
     }
 
     pub fn sealed(&self) -> Result<SealedRoot, String> {
-        B64.decode(&self.sealed).map(SealedRoot).map_err(|e| format!("term {}: bad base64: {e}", self.term))
+        B64.decode(&self.sealed)
+            .map(SealedRoot)
+            .map_err(|e| format!("term {}: bad base64: {e}", self.term))
     }
 }
 
@@ -72,7 +78,10 @@ impl SealFile {
 
     /// Reads and checks the seal file.
     pub fn load(path: &Path) -> Result<Self, RootError> {
-        let err = |reason: String| RootError::SealFile { path: path.display().to_string(), reason };
+        let err = |reason: String| RootError::SealFile {
+            path: path.display().to_string(),
+            reason,
+        };
         let bytes = match fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -85,16 +94,23 @@ impl SealFile {
 
     /// Parses and checks seal file contents; `shown` names the file in errors.
     pub fn parse(bytes: &[u8], shown: &str) -> Result<Self, RootError> {
-        let err = |reason: String| RootError::SealFile { path: shown.to_string(), reason };
+        let err = |reason: String| RootError::SealFile {
+            path: shown.to_string(),
+            reason,
+        };
         if bytes.len() > 1 << 20 {
             return Err(err("larger than 1 MiB".into()));
         }
-        let file: SealFile = serde_json::from_slice(bytes).map_err(|e| err(format!("not valid: {e}")))?;
+        let file: SealFile =
+            serde_json::from_slice(bytes).map_err(|e| err(format!("not valid: {e}")))?;
         if file.format != 1 {
             return Err(err(format!("unknown format {}", file.format)));
         }
         if file.current().is_none() {
-            return Err(err(format!("current term {} is not among the sealed terms", file.current_term)));
+            return Err(err(format!(
+                "current term {} is not among the sealed terms",
+                file.current_term
+            )));
         }
         Ok(file)
     }
@@ -102,15 +118,24 @@ impl SealFile {
     /// Writes the file atomically. With `create_new`, refuses to replace an
     /// existing file (init must never overwrite an install).
     pub fn store(&self, path: &Path, create_new: bool) -> Result<(), RootError> {
-        let err = |reason: String| RootError::SealFile { path: path.display().to_string(), reason };
+        let err = |reason: String| RootError::SealFile {
+            path: path.display().to_string(),
+            reason,
+        };
         if create_new && path.exists() {
             return Err(RootError::AlreadyInitialised(path.display().to_string()));
         }
-        let dir = path.parent().ok_or_else(|| err("has no parent directory".into()))?;
+        let dir = path
+            .parent()
+            .ok_or_else(|| err("has no parent directory".into()))?;
         let json = serde_json::to_vec_pretty(self).map_err(|e| err(e.to_string()))?;
         let tmp = dir.join(format!(".{FILE_NAME}.tmp-{}", std::process::id()));
         let write = || -> std::io::Result<()> {
-            let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
             set_private(&f)?;
             f.write_all(&json)?;
             f.sync_all()?;

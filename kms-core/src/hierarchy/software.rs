@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::root::{RootKey, RootKind, RootOfTrust, SealContext, SealedRoot, derive_subkey};
 use super::RootError;
+use super::root::{RootKey, RootKind, RootOfTrust, SealContext, SealedRoot, derive_subkey};
 use crate::crypto::aead::{AeadAlgorithm, AeadKey};
 use crate::crypto::{SecretBytes, rng};
 
@@ -43,7 +43,11 @@ pub struct Argon2Params {
 
 impl Default for Argon2Params {
     fn default() -> Self {
-        Self { m_cost: 64 * 1024, t_cost: 3, p_cost: 1 }
+        Self {
+            m_cost: 64 * 1024,
+            t_cost: 3,
+            p_cost: 1,
+        }
     }
 }
 
@@ -71,7 +75,10 @@ pub struct SoftwareRoot {
 impl SoftwareRoot {
     /// A root protected by an operator passphrase.
     pub fn from_passphrase(passphrase: SecretString) -> Self {
-        Self { secret: Secret::Passphrase(passphrase), params: Argon2Params::default() }
+        Self {
+            secret: Secret::Passphrase(passphrase),
+            params: Argon2Params::default(),
+        }
     }
 
     /// Overrides the Argon2id costs used for new seals (tests use small ones).
@@ -84,25 +91,43 @@ impl SoftwareRoot {
     /// users can read or write.
     pub fn from_key_file(path: &Path) -> Result<Self, RootError> {
         let shown = path.display().to_string();
-        let meta = fs::metadata(path).map_err(|e| RootError::KeyFile { path: shown.clone(), reason: e.to_string() })?;
+        let meta = fs::metadata(path).map_err(|e| RootError::KeyFile {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
         check_private(&shown, &meta)?;
         let text = fs::read_to_string(path)
             .map(zeroize::Zeroizing::new)
-            .map_err(|e| RootError::KeyFile { path: shown.clone(), reason: e.to_string() })?;
+            .map_err(|e| RootError::KeyFile {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
         let mut key = SecretBytes::zeroed(32);
         hex::decode_to_slice(text.trim(), key.expose_mut()).map_err(|_| RootError::KeyFile {
             path: shown.clone(),
             reason: "must hold exactly 64 hexadecimal characters".into(),
         })?;
-        Ok(Self { secret: Secret::KeyFile { path: path.to_path_buf(), key }, params: Argon2Params::default() })
+        Ok(Self {
+            secret: Secret::KeyFile {
+                path: path.to_path_buf(),
+                key,
+            },
+            params: Argon2Params::default(),
+        })
     }
 
     /// Creates a new random key file with mode 0600 (dev mode). Fails if the
     /// file exists.
     pub fn create_key_file(path: &Path) -> Result<Self, RootError> {
         let shown = path.display().to_string();
-        let io = |e: std::io::Error| RootError::KeyFile { path: shown.clone(), reason: e.to_string() };
-        let key = rng::random_secret(32).map_err(|e| RootError::KeyFile { path: shown.clone(), reason: e.to_string() })?;
+        let io = |e: std::io::Error| RootError::KeyFile {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        let key = rng::random_secret(32).map_err(|e| RootError::KeyFile {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
         let mut text = zeroize::Zeroizing::new(hex::encode(key.expose()));
         text.push('\n');
         let mut options = fs::OpenOptions::new();
@@ -115,10 +140,21 @@ impl SoftwareRoot {
         let mut f = options.open(path).map_err(io)?;
         f.write_all(text.as_bytes()).map_err(io)?;
         f.sync_all().map_err(io)?;
-        Ok(Self { secret: Secret::KeyFile { path: path.to_path_buf(), key }, params: Argon2Params::default() })
+        Ok(Self {
+            secret: Secret::KeyFile {
+                path: path.to_path_buf(),
+                key,
+            },
+            params: Argon2Params::default(),
+        })
     }
 
-    fn sealing_key(&self, kdf: u8, params: Argon2Params, salt: &[u8]) -> Result<AeadKey, RootError> {
+    fn sealing_key(
+        &self,
+        kdf: u8,
+        params: Argon2Params,
+        salt: &[u8],
+    ) -> Result<AeadKey, RootError> {
         let kek = match (&self.secret, kdf) {
             (Secret::Passphrase(p), KDF_ARGON2ID) => {
                 if p.expose_secret().is_empty() {
@@ -135,8 +171,10 @@ impl SoftwareRoot {
             // Sealed with the other kind of secret than the one configured.
             _ => return Err(RootError::WrongPassphrase),
         };
-        AeadKey::new(AeadAlgorithm::Aes256Gcm, kek.expose())
-            .map_err(|e| RootError::Provider { provider: "software", reason: e.to_string() })
+        AeadKey::new(AeadAlgorithm::Aes256Gcm, kek.expose()).map_err(|e| RootError::Provider {
+            provider: "software",
+            reason: e.to_string(),
+        })
     }
 
     fn kdf(&self) -> u8 {
@@ -148,11 +186,16 @@ impl SoftwareRoot {
 }
 
 fn argon2id(passphrase: &[u8], salt: &[u8], p: Argon2Params) -> Result<SecretBytes, RootError> {
-    let provider = |e: argon2::Error| RootError::Provider { provider: "software", reason: format!("argon2id: {e}") };
+    let provider = |e: argon2::Error| RootError::Provider {
+        provider: "software",
+        reason: format!("argon2id: {e}"),
+    };
     let params = argon2::Params::new(p.m_cost, p.t_cost, p.p_cost, Some(32)).map_err(provider)?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut out = SecretBytes::zeroed(32);
-    argon.hash_password_into(passphrase, salt, out.expose_mut()).map_err(provider)?;
+    argon
+        .hash_password_into(passphrase, salt, out.expose_mut())
+        .map_err(provider)?;
     Ok(out)
 }
 
@@ -161,7 +204,10 @@ fn check_private(path: &str, meta: &fs::Metadata) -> Result<(), RootError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(RootError::KeyFilePermissions { path: path.to_string(), mode });
+        return Err(RootError::KeyFilePermissions {
+            path: path.to_string(),
+            mode,
+        });
     }
     Ok(())
 }
@@ -193,33 +239,53 @@ impl RootOfTrust for SoftwareRoot {
         for n in [params.m_cost, params.t_cost, params.p_cost] {
             header.extend_from_slice(&n.to_be_bytes());
         }
-        let salt = rng::random_bytes(16).map_err(|e| RootError::Provider { provider: "software", reason: e.to_string() })?;
+        let salt = rng::random_bytes(16).map_err(|e| RootError::Provider {
+            provider: "software",
+            reason: e.to_string(),
+        })?;
         header.extend_from_slice(&salt);
         let key = self.sealing_key(kdf, params, &salt)?;
         let mut aad = context.aad();
         aad.extend_from_slice(&header);
         let mut out = header;
         key.seal_append(&aad, root.expose_for_sealing(), &mut out)
-            .map_err(|e| RootError::Provider { provider: "software", reason: e.to_string() })?;
+            .map_err(|e| RootError::Provider {
+                provider: "software",
+                reason: e.to_string(),
+            })?;
         Ok(SealedRoot(out))
     }
 
-    async fn unseal(&self, sealed: &SealedRoot, context: &SealContext) -> Result<RootKey, RootError> {
-        let malformed = || RootError::Provider { provider: "software", reason: "sealed root is malformed".into() };
+    async fn unseal(
+        &self,
+        sealed: &SealedRoot,
+        context: &SealContext,
+    ) -> Result<RootKey, RootError> {
+        let malformed = || RootError::Provider {
+            provider: "software",
+            reason: "sealed root is malformed".into(),
+        };
         let bytes = &sealed.0;
         if bytes.len() < HEADER_LEN || &bytes[..4] != MAGIC {
             return Err(malformed());
         }
         let (header, body) = bytes.split_at(HEADER_LEN);
-        let n = |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
-        let params = Argon2Params { m_cost: n(5), t_cost: n(9), p_cost: n(13) };
+        let n =
+            |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+        let params = Argon2Params {
+            m_cost: n(5),
+            t_cost: n(9),
+            p_cost: n(13),
+        };
         if !params.within_limits() {
             return Err(malformed());
         }
         let key = self.sealing_key(header[4], params, &header[17..33])?;
         let mut aad = context.aad();
         aad.extend_from_slice(header);
-        let root = key.open(&aad, body).map_err(|_| RootError::WrongPassphrase)?;
+        let root = key
+            .open(&aad, body)
+            .map_err(|_| RootError::WrongPassphrase)?;
         RootKey::from_bytes(context.term, root)
     }
 }
@@ -230,26 +296,50 @@ mod tests {
     use crate::ids::InstallId;
 
     fn small(root: SoftwareRoot) -> SoftwareRoot {
-        root.with_argon2_params(Argon2Params { m_cost: 64, t_cost: 1, p_cost: 1 })
+        root.with_argon2_params(Argon2Params {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+        })
     }
 
     #[tokio::test]
     async fn passphrase_round_trip_and_wrong_passphrase() {
-        let root = small(SoftwareRoot::from_passphrase("correct horse".to_string().into()));
-        let ctx = SealContext { install: InstallId::generate(), term: 1 };
+        let root = small(SoftwareRoot::from_passphrase(
+            "correct horse".to_string().into(),
+        ));
+        let ctx = SealContext {
+            install: InstallId::generate(),
+            term: 1,
+        };
         let key = RootKey::generate(1).unwrap();
         let sealed = root.seal(&key, &ctx).await.unwrap();
         let opened = root.unseal(&sealed, &ctx).await.unwrap();
         assert_eq!(opened.expose_for_sealing(), key.expose_for_sealing());
 
         let wrong = SoftwareRoot::from_passphrase("battery staple".to_string().into());
-        assert!(matches!(wrong.unseal(&sealed, &ctx).await, Err(RootError::WrongPassphrase)));
+        assert!(matches!(
+            wrong.unseal(&sealed, &ctx).await,
+            Err(RootError::WrongPassphrase)
+        ));
 
         // Bound to the install and the term.
-        let other = SealContext { install: InstallId::generate(), term: 1 };
-        assert!(matches!(root.unseal(&sealed, &other).await, Err(RootError::WrongPassphrase)));
-        let other_term = SealContext { term: 2, ..ctx.clone() };
-        assert!(matches!(root.unseal(&sealed, &other_term).await, Err(RootError::WrongPassphrase)));
+        let other = SealContext {
+            install: InstallId::generate(),
+            term: 1,
+        };
+        assert!(matches!(
+            root.unseal(&sealed, &other).await,
+            Err(RootError::WrongPassphrase)
+        ));
+        let other_term = SealContext {
+            term: 2,
+            ..ctx.clone()
+        };
+        assert!(matches!(
+            root.unseal(&sealed, &other_term).await,
+            Err(RootError::WrongPassphrase)
+        ));
     }
 
     #[tokio::test]
@@ -257,12 +347,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("root.key");
         let root = SoftwareRoot::create_key_file(&path).unwrap();
-        assert!(SoftwareRoot::create_key_file(&path).is_err(), "never overwrites");
-        let ctx = SealContext { install: InstallId::generate(), term: 1 };
+        assert!(
+            SoftwareRoot::create_key_file(&path).is_err(),
+            "never overwrites"
+        );
+        let ctx = SealContext {
+            install: InstallId::generate(),
+            term: 1,
+        };
         let key = RootKey::generate(1).unwrap();
         let sealed = root.seal(&key, &ctx).await.unwrap();
         let again = SoftwareRoot::from_key_file(&path).unwrap();
-        assert_eq!(again.unseal(&sealed, &ctx).await.unwrap().expose_for_sealing(), key.expose_for_sealing());
+        assert_eq!(
+            again
+                .unseal(&sealed, &ctx)
+                .await
+                .unwrap()
+                .expose_for_sealing(),
+            key.expose_for_sealing()
+        );
 
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
@@ -275,14 +378,20 @@ mod tests {
     #[tokio::test]
     async fn crafted_params_are_refused() {
         let root = SoftwareRoot::from_passphrase("pw".to_string().into());
-        let ctx = SealContext { install: InstallId::generate(), term: 1 };
+        let ctx = SealContext {
+            install: InstallId::generate(),
+            term: 1,
+        };
         let mut blob = MAGIC.to_vec();
         blob.push(KDF_ARGON2ID);
         for n in [u32::MAX, 1, 1] {
             blob.extend_from_slice(&n.to_be_bytes());
         }
         blob.extend_from_slice(&[0u8; 16 + 12 + 48]);
-        assert!(matches!(root.unseal(&SealedRoot(blob), &ctx).await, Err(RootError::Provider { .. })));
+        assert!(matches!(
+            root.unseal(&SealedRoot(blob), &ctx).await,
+            Err(RootError::Provider { .. })
+        ));
         assert!(root.unseal(&SealedRoot(vec![1, 2, 3]), &ctx).await.is_err());
     }
 }

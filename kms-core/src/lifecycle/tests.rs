@@ -11,15 +11,15 @@ fn spec_next(state: State, event: Event) -> Option<State> {
     use State::*;
     match (state, event) {
         (PreActive, Activate) | (PreActive, ActivationDateReached) => Some(Active), // 4
-        (PreActive, Destroy) => Some(Destroyed),                                     // 2
-        (PreActive, Revoke { compromised: true }) => Some(Compromised),              // 3
-        (Active, Revoke { compromised: true }) => Some(Compromised),                 // 5
-        (Active, Revoke { compromised: false }) => Some(Deactivated),                // 6
-        (Active, DeactivationDateReached) => Some(Deactivated),                      // 6
-        (Deactivated, Destroy) => Some(Destroyed),                                   // 7
-        (Deactivated, Revoke { compromised: true }) => Some(Compromised),            // 8
-        (Compromised, Destroy) => Some(DestroyedCompromised),                        // 9
-        (Destroyed, Revoke { compromised: true }) => Some(DestroyedCompromised),     // 10
+        (PreActive, Destroy) => Some(Destroyed),                                    // 2
+        (PreActive, Revoke { compromised: true }) => Some(Compromised),             // 3
+        (Active, Revoke { compromised: true }) => Some(Compromised),                // 5
+        (Active, Revoke { compromised: false }) => Some(Deactivated),               // 6
+        (Active, DeactivationDateReached) => Some(Deactivated),                     // 6
+        (Deactivated, Destroy) => Some(Destroyed),                                  // 7
+        (Deactivated, Revoke { compromised: true }) => Some(Compromised),           // 8
+        (Compromised, Destroy) => Some(DestroyedCompromised),                       // 9
+        (Destroyed, Revoke { compromised: true }) => Some(DestroyedCompromised),    // 10
         _ => None,
     }
 }
@@ -39,7 +39,10 @@ fn every_state_event_pair() {
             }
         }
     }
-    assert_eq!(legal, 11, "KMIP lists ten transitions; number 6 has two causes");
+    assert_eq!(
+        legal, 11,
+        "KMIP lists ten transitions; number 6 has two causes"
+    );
 }
 
 #[test]
@@ -47,10 +50,53 @@ fn operations_per_state() {
     use Operation::*;
     use State::*;
     let table: &[(State, &[Operation])] = &[
-        (PreActive, &[Get, GetAttributes, ModifyAttributes, Activate, Revoke, Destroy, Rekey]),
-        (Active, &[Get, GetAttributes, ModifyAttributes, Revoke, Rekey, Protect, Process]),
-        (Deactivated, &[Get, GetAttributes, ModifyAttributes, Revoke, Destroy, Rekey, Process]),
-        (Compromised, &[Get, GetAttributes, ModifyAttributes, Revoke, Destroy, Process]),
+        (
+            PreActive,
+            &[
+                Get,
+                GetAttributes,
+                ModifyAttributes,
+                Activate,
+                Revoke,
+                Destroy,
+                Rekey,
+            ],
+        ),
+        (
+            Active,
+            &[
+                Get,
+                GetAttributes,
+                ModifyAttributes,
+                Revoke,
+                Rekey,
+                Protect,
+                Process,
+            ],
+        ),
+        (
+            Deactivated,
+            &[
+                Get,
+                GetAttributes,
+                ModifyAttributes,
+                Revoke,
+                Destroy,
+                Rekey,
+                Process,
+            ],
+        ),
+        (
+            Compromised,
+            &[
+                Get,
+                GetAttributes,
+                ModifyAttributes,
+                Revoke,
+                Destroy,
+                Process,
+            ],
+        ),
         (Destroyed, &[GetAttributes, Revoke]),
         (DestroyedCompromised, &[GetAttributes]),
     ];
@@ -75,24 +121,50 @@ fn date_driven_transitions() {
     let past = datetime!(2026-01-01 0:00 UTC);
     let future = datetime!(2027-01-01 0:00 UTC);
 
-    assert_eq!(effective_state(State::PreActive, None, None, now), (State::PreActive, vec![]));
-    assert_eq!(effective_state(State::PreActive, Some(future), None, now).0, State::PreActive);
+    assert_eq!(
+        effective_state(State::PreActive, None, None, now),
+        (State::PreActive, vec![])
+    );
+    assert_eq!(
+        effective_state(State::PreActive, Some(future), None, now).0,
+        State::PreActive
+    );
     assert_eq!(
         effective_state(State::PreActive, Some(past), None, now),
         (State::Active, vec![Event::ActivationDateReached])
     );
     // Exactly now counts as reached.
-    assert_eq!(effective_state(State::PreActive, Some(now), None, now).0, State::Active);
+    assert_eq!(
+        effective_state(State::PreActive, Some(now), None, now).0,
+        State::Active
+    );
     assert_eq!(
         effective_state(State::PreActive, Some(past), Some(now), now),
-        (State::Deactivated, vec![Event::ActivationDateReached, Event::DeactivationDateReached])
+        (
+            State::Deactivated,
+            vec![Event::ActivationDateReached, Event::DeactivationDateReached]
+        )
     );
-    assert_eq!(effective_state(State::Active, None, Some(past), now).0, State::Deactivated);
-    assert_eq!(effective_state(State::Active, None, Some(future), now).0, State::Active);
+    assert_eq!(
+        effective_state(State::Active, None, Some(past), now).0,
+        State::Deactivated
+    );
+    assert_eq!(
+        effective_state(State::Active, None, Some(future), now).0,
+        State::Active
+    );
     // A Pre-Active object is not deactivated by date alone: KMIP has no such transition.
-    assert_eq!(effective_state(State::PreActive, None, Some(past), now).0, State::PreActive);
+    assert_eq!(
+        effective_state(State::PreActive, None, Some(past), now).0,
+        State::PreActive
+    );
     // Dates never move objects out of terminal or revoked states.
-    for s in [State::Compromised, State::Destroyed, State::DestroyedCompromised, State::Deactivated] {
+    for s in [
+        State::Compromised,
+        State::Destroyed,
+        State::DestroyedCompromised,
+        State::Deactivated,
+    ] {
         assert_eq!(effective_state(s, Some(past), Some(past), now), (s, vec![]));
     }
 }

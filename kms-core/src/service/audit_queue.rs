@@ -40,14 +40,22 @@ impl AuditQueue {
         let (sender, receiver) = mpsc::channel(CAPACITY);
         let failing = Arc::new(AtomicBool::new(false));
         let writer = tokio::spawn(run(store, receiver, Arc::clone(&failing)));
-        Self { sender, failing, writer: Mutex::new(Some(writer)) }
+        Self {
+            sender,
+            failing,
+            writer: Mutex::new(Some(writer)),
+        }
     }
 
     /// Queues an event; waits only when the queue is full.
     pub(super) async fn record(&self, event: AuditEvent) -> Result<()> {
         match self.sender.try_send(Message::Event(event)) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(m)) => self.sender.send(m).await.map_err(|_| StoreError::Closed.into()),
+            Err(mpsc::error::TrySendError::Full(m)) => self
+                .sender
+                .send(m)
+                .await
+                .map_err(|_| StoreError::Closed.into()),
             Err(mpsc::error::TrySendError::Closed(_)) => Err(StoreError::Closed.into()),
         }
     }
@@ -55,7 +63,10 @@ impl AuditQueue {
     /// Waits until every event queued before this call is committed.
     pub(super) async fn flush(&self) -> Result<()> {
         let (done, wait) = oneshot::channel();
-        self.sender.send(Message::Flush(done)).await.map_err(|_| StoreError::Closed)?;
+        self.sender
+            .send(Message::Flush(done))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         wait.await.map_err(|_| StoreError::Closed)?;
         Ok(())
     }
@@ -77,12 +88,18 @@ impl AuditQueue {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Message>, failing: Arc<AtomicBool>) {
+async fn run(
+    store: Arc<dyn Store>,
+    mut receiver: mpsc::Receiver<Message>,
+    failing: Arc<AtomicBool>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut waiters = Vec::new();
     loop {
         let mut stop = false;
-        let Some(first) = receiver.recv().await else { return };
+        let Some(first) = receiver.recv().await else {
+            return;
+        };
         let mut next = Some(first);
         while let Some(message) = next.take() {
             match message {
@@ -107,13 +124,21 @@ async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Message>, faili
 /// Commits `batch`, retrying with back-off while the database fails. At
 /// shutdown it gives up after a few tries rather than hang the process, and
 /// says how many records were lost.
-async fn commit_with_retry(store: &dyn Store, batch: &mut Vec<AuditEvent>, failing: &AtomicBool, stopping: bool) {
+async fn commit_with_retry(
+    store: &dyn Store,
+    batch: &mut Vec<AuditEvent>,
+    failing: &AtomicBool,
+    stopping: bool,
+) {
     if batch.is_empty() {
         return;
     }
     let mut delay = Duration::from_millis(50);
     for attempt in 1.. {
-        let tx = Transaction { writes: Vec::new(), audit: batch.clone() };
+        let tx = Transaction {
+            writes: Vec::new(),
+            audit: batch.clone(),
+        };
         match store.commit(tx).await {
             Ok(()) => {
                 failing.store(false, Ordering::Relaxed);

@@ -30,11 +30,19 @@ fn ts(t: OffsetDateTime) -> i64 {
 }
 
 /// Builds the row for `attributes` at `revision`, wrapped and MACed by `kek`.
-pub(super) fn to_record(attributes: &Attributes, revision: i64, material: Material<'_>, kek: &ProjectKek) -> Result<ObjectRecord> {
+pub(super) fn to_record(
+    attributes: &Attributes,
+    revision: i64,
+    material: Material<'_>,
+    kek: &ProjectKek,
+) -> Result<ObjectRecord> {
     let a = attributes;
-    let json = serde_json::to_vec(a).map_err(|e| Error::InvalidRequest(format!("attributes: {e}")))?;
+    let json =
+        serde_json::to_vec(a).map_err(|e| Error::InvalidRequest(format!("attributes: {e}")))?;
     let material = match material {
-        Material::Wrap(m) => Some(kek.wrap_material(&a.unique_identifier, MATERIAL_VERSION, m.encode().expose())?),
+        Material::Wrap(m) => {
+            Some(kek.wrap_material(&a.unique_identifier, MATERIAL_VERSION, m.encode().expose())?)
+        }
         Material::Keep(blob) => blob,
     };
     let mut record = ObjectRecord {
@@ -63,10 +71,16 @@ pub(super) fn to_record(attributes: &Attributes, revision: i64, material: Materi
 pub(super) fn attributes_of(record: &ObjectRecord, kek: &ProjectKek) -> Result<Attributes> {
     let what = || format!("object {}", record.id);
     if !kek.row_is_authentic(record) {
-        return Err(Error::Integrity { what: what(), reason: "row MAC does not match: the row was altered, truncated or moved" });
+        return Err(Error::Integrity {
+            what: what(),
+            reason: "row MAC does not match: the row was altered, truncated or moved",
+        });
     }
-    let a: Attributes = serde_json::from_slice(&record.attributes)
-        .map_err(|_| Error::Integrity { what: what(), reason: "attributes are not valid JSON" })?;
+    let a: Attributes =
+        serde_json::from_slice(&record.attributes).map_err(|_| Error::Integrity {
+            what: what(),
+            reason: "attributes are not valid JSON",
+        })?;
     let consistent = a.unique_identifier == record.id
         && a.project == record.project
         && a.object_type.to_kmip() == record.object_type
@@ -74,19 +88,30 @@ pub(super) fn attributes_of(record: &ObjectRecord, kek: &ProjectKek) -> Result<A
         && a.activation_date.map(ts) == record.activation_date
         && a.deactivation_date.map(ts) == record.deactivation_date;
     if !consistent {
-        return Err(Error::Integrity { what: what(), reason: "indexed columns disagree with the attributes" });
+        return Err(Error::Integrity {
+            what: what(),
+            reason: "indexed columns disagree with the attributes",
+        });
     }
     Ok(a)
 }
 
 /// Opens a row's wrapped material. The row must already be authenticated.
 pub(super) fn material_of(record: &ObjectRecord, kek: &ProjectKek) -> Result<Option<KeyMaterial>> {
-    let Some(blob) = &record.material else { return Ok(None) };
+    let Some(blob) = &record.material else {
+        return Ok(None);
+    };
     let what = || format!("object {} key material", record.id);
     let encoded = kek
         .unwrap_material(&record.id, MATERIAL_VERSION, blob)
-        .map_err(|e| Error::Integrity { what: what(), reason: blob_reason(&e) })?;
+        .map_err(|e| Error::Integrity {
+            what: what(),
+            reason: blob_reason(&e),
+        })?;
     KeyMaterial::decode(encoded.expose())
         .map(Some)
-        .ok_or_else(|| Error::Integrity { what: what(), reason: "unknown material encoding" })
+        .ok_or_else(|| Error::Integrity {
+            what: what(),
+            reason: "unknown material encoding",
+        })
 }

@@ -38,12 +38,17 @@ pub struct UsableKey {
 impl UsableKey {
     pub(super) fn prepare(attributes: &Attributes, material: KeyMaterial) -> Result<Self> {
         let prepared = match (&material, attributes.cryptographic_algorithm) {
-            (KeyMaterial::Symmetric(k), Some(CryptographicAlgorithm::Aes)) => {
-                Prepared::Aead(AeadKey::new(AeadAlgorithm::for_key_len(k.len())?, k.expose())?)
-            }
-            (KeyMaterial::Symmetric(k), Some(alg @ (CryptographicAlgorithm::HmacSha256
-            | CryptographicAlgorithm::HmacSha384
-            | CryptographicAlgorithm::HmacSha512))) => {
+            (KeyMaterial::Symmetric(k), Some(CryptographicAlgorithm::Aes)) => Prepared::Aead(
+                AeadKey::new(AeadAlgorithm::for_key_len(k.len())?, k.expose())?,
+            ),
+            (
+                KeyMaterial::Symmetric(k),
+                Some(
+                    alg @ (CryptographicAlgorithm::HmacSha256
+                    | CryptographicAlgorithm::HmacSha384
+                    | CryptographicAlgorithm::HmacSha512),
+                ),
+            ) => {
                 let h = match alg {
                     CryptographicAlgorithm::HmacSha256 => HmacAlgorithm::Sha256,
                     CryptographicAlgorithm::HmacSha384 => HmacAlgorithm::Sha384,
@@ -51,8 +56,12 @@ impl UsableKey {
                 };
                 Prepared::Hmac(HmacKey::new(h, k.expose())?)
             }
-            (KeyMaterial::PrivateKeyPkcs8(der), _) => Prepared::Signing(SigningKey::from_pkcs8(der.expose())?),
-            (KeyMaterial::PublicKeySpki(der), _) => Prepared::Verifying(VerifyingKey::from_spki_der(der)?),
+            (KeyMaterial::PrivateKeyPkcs8(der), _) => {
+                Prepared::Signing(SigningKey::from_pkcs8(der.expose())?)
+            }
+            (KeyMaterial::PublicKeySpki(der), _) => {
+                Prepared::Verifying(VerifyingKey::from_spki_der(der)?)
+            }
             _ => Prepared::Unusable,
         };
         Ok(Self {
@@ -78,11 +87,22 @@ impl UsableKey {
 
     /// The state now, with date-driven transitions applied.
     pub fn state_at(&self, now: OffsetDateTime) -> State {
-        lifecycle::effective_state(self.state, self.activation_date, self.deactivation_date, now).0
+        lifecycle::effective_state(
+            self.state,
+            self.activation_date,
+            self.deactivation_date,
+            now,
+        )
+        .0
     }
 
     /// Checks that the lifecycle and the usage mask allow `operation` for `usage`.
-    pub(super) fn check(&self, operation: Operation, usage: UsageMask, name: &'static str) -> Result<()> {
+    pub(super) fn check(
+        &self,
+        operation: Operation,
+        usage: UsageMask,
+        name: &'static str,
+    ) -> Result<()> {
         lifecycle::require(self.state_at(OffsetDateTime::now_utc()), operation)?;
         if !self.usage.contains(usage) {
             return Err(Error::UsageNotPermitted(self.id, name));

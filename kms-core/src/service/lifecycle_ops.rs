@@ -29,8 +29,16 @@ fn event_action(event: Event) -> &'static str {
 
 impl Kms {
     /// KMIP Activate: Pre-Active → Active, Activation Date = now.
-    pub async fn activate(&self, actor: &Actor, project: ProjectId, id: ObjectId) -> Result<Attributes> {
-        self.apply(actor, project, id, Some(Event::Activate), |a, now| a.activation_date = Some(now)).await
+    pub async fn activate(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+    ) -> Result<Attributes> {
+        self.apply(actor, project, id, Some(Event::Activate), |a, now| {
+            a.activation_date = Some(now)
+        })
+        .await
     }
 
     /// KMIP Revoke. A compromise reason moves the object to Compromised and
@@ -43,23 +51,41 @@ impl Kms {
         reason: RevocationReason,
         compromise_occurrence: Option<OffsetDateTime>,
     ) -> Result<Attributes> {
-        let compromised = matches!(reason.code, RevocationReasonCode::KeyCompromise | RevocationReasonCode::CaCompromise);
-        self.apply(actor, project, id, Some(Event::Revoke { compromised }), move |a, now| {
-            if compromised {
-                a.compromise_date = Some(now);
-                a.compromise_occurrence_date = Some(compromise_occurrence.map_or(now, truncate_to_second));
-            } else if a.deactivation_date.is_none_or(|d| d > now) {
-                a.deactivation_date = Some(now);
-            }
-            a.revocation_reason = Some(reason.clone());
-        })
+        let compromised = matches!(
+            reason.code,
+            RevocationReasonCode::KeyCompromise | RevocationReasonCode::CaCompromise
+        );
+        self.apply(
+            actor,
+            project,
+            id,
+            Some(Event::Revoke { compromised }),
+            move |a, now| {
+                if compromised {
+                    a.compromise_date = Some(now);
+                    a.compromise_occurrence_date =
+                        Some(compromise_occurrence.map_or(now, truncate_to_second));
+                } else if a.deactivation_date.is_none_or(|d| d > now) {
+                    a.deactivation_date = Some(now);
+                }
+                a.revocation_reason = Some(reason.clone());
+            },
+        )
         .await
     }
 
     /// KMIP Destroy: the key material is erased from the row; the
     /// attributes stay, as KMIP requires.
-    pub async fn destroy(&self, actor: &Actor, project: ProjectId, id: ObjectId) -> Result<Attributes> {
-        self.apply(actor, project, id, Some(Event::Destroy), |a, now| a.destroy_date = Some(now)).await
+    pub async fn destroy(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+    ) -> Result<Attributes> {
+        self.apply(actor, project, id, Some(Event::Destroy), |a, now| {
+            a.destroy_date = Some(now)
+        })
+        .await
     }
 
     /// Applies the date-driven transitions that are due, then `event`.
@@ -75,10 +101,16 @@ impl Kms {
         loop {
             attempt += 1;
             match self.apply_once(actor, project, id, event, &set).await {
-                Err(Error::Store(StoreError::Conflict(_))) if attempt < CONFLICT_RETRIES => continue,
+                Err(Error::Store(StoreError::Conflict(_))) if attempt < CONFLICT_RETRIES => {
+                    continue;
+                }
                 result => {
                     if let (Err(e), Some(ev)) = (&result, event) {
-                        let failed = actor.event(event_action(ev)).project(project).object(id).result(super::objects::failure_code(e));
+                        let failed = actor
+                            .event(event_action(ev))
+                            .project(project)
+                            .object(id)
+                            .result(super::objects::failure_code(e));
                         // Best effort: the failure itself is what the caller sees.
                         let _ = self.inner.audit.record(failed).await;
                     }
@@ -99,7 +131,8 @@ impl Kms {
         let (record, kek) = self.load(project, id).await?;
         let mut a = codec::attributes_of(&record, &kek)?;
         let now = truncate_to_second(OffsetDateTime::now_utc());
-        let (state, mut events) = lifecycle::effective_state(a.state, a.activation_date, a.deactivation_date, now);
+        let (state, mut events) =
+            lifecycle::effective_state(a.state, a.activation_date, a.deactivation_date, now);
         a.state = state;
         if let Some(ev) = event {
             a.state = lifecycle::transition(a.state, ev)?;
@@ -115,9 +148,18 @@ impl Kms {
         } else {
             Material::Keep(record.material)
         };
-        let mut tx = Transaction::new().write(Write::UpdateObject(codec::to_record(&a, record.revision + 1, material, &kek)?));
+        let mut tx = Transaction::new().write(Write::UpdateObject(codec::to_record(
+            &a,
+            record.revision + 1,
+            material,
+            &kek,
+        )?));
         for ev in events {
-            let who = if event == Some(ev) { actor.clone() } else { Actor::system() };
+            let who = if event == Some(ev) {
+                actor.clone()
+            } else {
+                Actor::system()
+            };
             tx = tx.audit(who.event(event_action(ev)).project(project).object(id));
         }
         self.inner.store.commit(tx).await?;
@@ -132,14 +174,35 @@ impl Kms {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let mut changed = 0;
         for (state, query) in [
-            (State::PreActive, ObjectQuery { activation_due_by: Some(now), ..Default::default() }),
-            (State::Active, ObjectQuery { deactivation_due_by: Some(now), ..Default::default() }),
+            (
+                State::PreActive,
+                ObjectQuery {
+                    activation_due_by: Some(now),
+                    ..Default::default()
+                },
+            ),
+            (
+                State::Active,
+                ObjectQuery {
+                    deactivation_due_by: Some(now),
+                    ..Default::default()
+                },
+            ),
         ] {
-            let query = ObjectQuery { state: Some(state.to_kmip()), limit: 1000, ..query };
+            let query = ObjectQuery {
+                state: Some(state.to_kmip()),
+                limit: 1000,
+                ..query
+            };
             for record in self.inner.store.find_objects(&query).await? {
-                match self.apply(&Actor::system(), record.project, record.id, None, |_, _| {}).await {
+                match self
+                    .apply(&Actor::system(), record.project, record.id, None, |_, _| {})
+                    .await
+                {
                     Ok(_) => changed += 1,
-                    Err(e) => tracing::warn!(object = %record.id, error = %e, "date-driven transition failed"),
+                    Err(e) => {
+                        tracing::warn!(object = %record.id, error = %e, "date-driven transition failed")
+                    }
                 }
             }
         }
@@ -156,7 +219,9 @@ impl Kms {
                 tick.tick().await;
                 match kms.sweep_lifecycle().await {
                     Ok(0) => {}
-                    Ok(n) => tracing::info!(objects = n, "applied date-driven lifecycle transitions"),
+                    Ok(n) => {
+                        tracing::info!(objects = n, "applied date-driven lifecycle transitions")
+                    }
                     Err(e) => tracing::warn!(error = %e, "lifecycle sweep failed"),
                 }
             }

@@ -90,12 +90,18 @@ pub struct Actor {
 impl Actor {
     /// The server itself (date-driven transitions, start-up).
     pub fn system() -> Self {
-        Self { name: Arc::from("system"), source: None }
+        Self {
+            name: Arc::from("system"),
+            source: None,
+        }
     }
 
     /// A caller named `name` (identity, KMIP client), from `source` (address).
     pub fn new(name: impl Into<String>, source: Option<String>) -> Self {
-        Self { name: Arc::from(name.into()), source: source.map(Arc::from) }
+        Self {
+            name: Arc::from(name.into()),
+            source: source.map(Arc::from),
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -108,7 +114,8 @@ impl Actor {
 
     /// An audit event by this actor.
     pub(crate) fn event(&self, action: &str) -> AuditEvent {
-        AuditEvent::now(self.name.to_string(), action).source(self.source.as_deref().map(str::to_string))
+        AuditEvent::now(self.name.to_string(), action)
+            .source(self.source.as_deref().map(str::to_string))
     }
 }
 
@@ -143,7 +150,9 @@ impl Kms {
         let install = InstallId::generate();
         root.self_test(install).await?;
         let root_key = RootKey::generate(1)?;
-        let sealed = root.seal(&root_key, &SealContext { install, term: 1 }).await?;
+        let sealed = root
+            .seal(&root_key, &SealContext { install, term: 1 })
+            .await?;
         let chain = Arc::new(AuditChain::new(root_key.derive(AUDIT_KEY_PURPOSE).expose()));
         let store = store::open(&opts.database_url, Arc::clone(&chain), opts.store.clone()).await?;
         if store.audit_head().await?.is_some() {
@@ -158,12 +167,19 @@ impl Kms {
             provider: root.kind(),
             provider_description: root.describe(),
             current_term: 1,
-            terms: vec![SealedTerm::new(1, &sealed, time::OffsetDateTime::now_utc().unix_timestamp())],
+            terms: vec![SealedTerm::new(
+                1,
+                &sealed,
+                time::OffsetDateTime::now_utc().unix_timestamp(),
+            )],
         };
         file.store(&seal_path, true)?;
         let kms = Self::assemble(install, store, chain, ring::RootRing::new(root_key)?, opts);
         let event = Actor::system().event("install.init").result("success");
-        kms.inner.store.commit(Transaction::new().audit(event)).await?;
+        kms.inner
+            .store
+            .commit(Transaction::new().audit(event))
+            .await?;
         tracing::info!(install = %install, root = %root.describe(), "initialised a new install");
         Ok(kms)
     }
@@ -181,10 +197,21 @@ impl Kms {
                 path: SealFile::path(&opts.data_dir).display().to_string(),
                 reason,
             })?;
-            keys.push(root.unseal(&sealed, &SealContext { install, term: term.term }).await?);
+            keys.push(
+                root.unseal(
+                    &sealed,
+                    &SealContext {
+                        install,
+                        term: term.term,
+                    },
+                )
+                .await?,
+            );
         }
         let ring = ring::RootRing::from_terms(keys, file.current_term)?;
-        let chain = Arc::new(AuditChain::new(ring.current_key().derive(AUDIT_KEY_PURPOSE).expose()));
+        let chain = Arc::new(AuditChain::new(
+            ring.current_key().derive(AUDIT_KEY_PURPOSE).expose(),
+        ));
         let store = store::open(&opts.database_url, Arc::clone(&chain), opts.store.clone()).await?;
         match store.audit_head().await? {
             Some(head) if chain.head_is_authentic(&head) => {}
@@ -301,11 +328,12 @@ impl Kms {
 /// The data directory must exist and be writable; say which of the two is wrong.
 fn check_data_dir(dir: &std::path::Path) -> Result<()> {
     let shown = dir.display().to_string();
-    let meta = std::fs::metadata(dir).map_err(|e| {
-        Error::InvalidRequest(format!("data directory {shown} is not usable: {e}"))
-    })?;
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| Error::InvalidRequest(format!("data directory {shown} is not usable: {e}")))?;
     if !meta.is_dir() {
-        return Err(Error::InvalidRequest(format!("data directory {shown} is not a directory")));
+        return Err(Error::InvalidRequest(format!(
+            "data directory {shown} is not a directory"
+        )));
     }
     let probe = dir.join(format!(".write-probe-{}", std::process::id()));
     match std::fs::write(&probe, b"") {
@@ -313,6 +341,8 @@ fn check_data_dir(dir: &std::path::Path) -> Result<()> {
             let _ = std::fs::remove_file(&probe);
             Ok(())
         }
-        Err(e) => Err(crate::store::StoreError::ReadOnly(format!("data directory {shown}: {e}")).into()),
+        Err(e) => {
+            Err(crate::store::StoreError::ReadOnly(format!("data directory {shown}: {e}")).into())
+        }
     }
 }

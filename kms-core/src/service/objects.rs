@@ -15,8 +15,9 @@ use crate::ids::{ObjectId, ProjectId};
 use crate::lifecycle::{self, Operation, State};
 use crate::object::attributes::truncate_to_second;
 use crate::object::{
-    Attributes, CryptographicAlgorithm, CryptographicParameters, CustomValue, Digest, HashingAlgorithm,
-    KeyFormatType, KeyMaterial, Link, LinkType, ManagedObject, Name, ObjectType, UsageMask,
+    Attributes, CryptographicAlgorithm, CryptographicParameters, CustomValue, Digest,
+    HashingAlgorithm, KeyFormatType, KeyMaterial, Link, LinkType, ManagedObject, Name, ObjectType,
+    UsageMask,
 };
 use crate::store::{ObjectQuery, ObjectRecord, Transaction, Write};
 
@@ -111,7 +112,9 @@ fn build_attributes(
     a.cryptographic_algorithm = algorithm;
     a.cryptographic_length = length;
     a.cryptographic_parameters = template.cryptographic_parameters;
-    a.cryptographic_usage_mask = template.usage_mask.unwrap_or_else(|| default_mask(object_type, algorithm));
+    a.cryptographic_usage_mask = template
+        .usage_mask
+        .unwrap_or_else(|| default_mask(object_type, algorithm));
     a.activation_date = template.activation_date.map(truncate_to_second);
     a.deactivation_date = template.deactivation_date.map(truncate_to_second);
     a.object_groups = template.object_groups;
@@ -121,20 +124,42 @@ fn build_attributes(
     a.digests = vec![digest_of(material)];
     // KMIP transition 1: an Activation Date already reached makes the new
     // object Active at once (and a passed Deactivation Date, Deactivated).
-    a.state = lifecycle::effective_state(State::PreActive, a.activation_date, a.deactivation_date, a.initial_date).0;
+    a.state = lifecycle::effective_state(
+        State::PreActive,
+        a.activation_date,
+        a.deactivation_date,
+        a.initial_date,
+    )
+    .0;
     a.validate()?;
     Ok(a)
 }
 
 impl Kms {
     /// Generates a symmetric key in `project`.
-    pub async fn create_key(&self, actor: &Actor, project: ProjectId, spec: KeySpec, template: Template) -> Result<ObjectId> {
+    pub async fn create_key(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        spec: KeySpec,
+        template: Template,
+    ) -> Result<ObjectId> {
         let GeneratedKey::Symmetric(key) = keygen::generate(spec)? else {
-            return Err(Error::InvalidRequest(format!("{spec:?} is an asymmetric key spec; create a key pair")));
+            return Err(Error::InvalidRequest(format!(
+                "{spec:?} is an asymmetric key spec; create a key pair"
+            )));
         };
         let (alg, len) = algorithm_of(spec);
-        self.register_as(actor, project, KeyMaterial::Symmetric(key), Some(alg), Some(len), template, "object.create")
-            .await
+        self.register_as(
+            actor,
+            project,
+            KeyMaterial::Symmetric(key),
+            Some(alg),
+            Some(len),
+            template,
+            "object.create",
+        )
+        .await
     }
 
     /// Generates a key pair in `project`: a Private Key and a Public Key
@@ -147,24 +172,73 @@ impl Kms {
         private_template: Template,
         public_template: Template,
     ) -> Result<CreatedPair> {
-        let GeneratedKey::Pair { private_pkcs8, public_spki } = keygen::generate(spec)? else {
-            return Err(Error::InvalidRequest(format!("{spec:?} is a symmetric key spec; create a key")));
+        let GeneratedKey::Pair {
+            private_pkcs8,
+            public_spki,
+        } = keygen::generate(spec)?
+        else {
+            return Err(Error::InvalidRequest(format!(
+                "{spec:?} is a symmetric key spec; create a key"
+            )));
         };
         let (alg, len) = algorithm_of(spec);
         let now = OffsetDateTime::now_utc();
         let private_material = KeyMaterial::PrivateKeyPkcs8(private_pkcs8);
         let public_material = KeyMaterial::PublicKeySpki(public_spki);
-        let mut private = build_attributes(project, &private_material, Some(alg), Some(len), private_template, now)?;
-        let mut public = build_attributes(project, &public_material, Some(alg), Some(len), public_template, now)?;
-        private.links.push(Link { link_type: LinkType::PublicKeyLink, linked_object_id: public.unique_identifier.to_string() });
-        public.links.push(Link { link_type: LinkType::PrivateKeyLink, linked_object_id: private.unique_identifier.to_string() });
+        let mut private = build_attributes(
+            project,
+            &private_material,
+            Some(alg),
+            Some(len),
+            private_template,
+            now,
+        )?;
+        let mut public = build_attributes(
+            project,
+            &public_material,
+            Some(alg),
+            Some(len),
+            public_template,
+            now,
+        )?;
+        private.links.push(Link {
+            link_type: LinkType::PublicKeyLink,
+            linked_object_id: public.unique_identifier.to_string(),
+        });
+        public.links.push(Link {
+            link_type: LinkType::PrivateKeyLink,
+            linked_object_id: private.unique_identifier.to_string(),
+        });
         let kek = self.current_project_kek(project).await?;
-        let pair = CreatedPair { private_key: private.unique_identifier, public_key: public.unique_identifier };
+        let pair = CreatedPair {
+            private_key: private.unique_identifier,
+            public_key: public.unique_identifier,
+        };
         let tx = Transaction::new()
-            .write(Write::InsertObject(codec::to_record(&private, 1, Material::Wrap(&private_material), &kek)?))
-            .write(Write::InsertObject(codec::to_record(&public, 1, Material::Wrap(&public_material), &kek)?))
-            .audit(actor.event("object.create_key_pair").project(project).object(pair.private_key))
-            .audit(actor.event("object.create_key_pair").project(project).object(pair.public_key));
+            .write(Write::InsertObject(codec::to_record(
+                &private,
+                1,
+                Material::Wrap(&private_material),
+                &kek,
+            )?))
+            .write(Write::InsertObject(codec::to_record(
+                &public,
+                1,
+                Material::Wrap(&public_material),
+                &kek,
+            )?))
+            .audit(
+                actor
+                    .event("object.create_key_pair")
+                    .project(project)
+                    .object(pair.private_key),
+            )
+            .audit(
+                actor
+                    .event("object.create_key_pair")
+                    .project(project)
+                    .object(pair.public_key),
+            );
         self.inner.store.commit(tx).await?;
         Ok(pair)
     }
@@ -179,7 +253,16 @@ impl Kms {
         length: Option<u32>,
         template: Template,
     ) -> Result<ObjectId> {
-        self.register_as(actor, project, material, algorithm, length, template, "object.register").await
+        self.register_as(
+            actor,
+            project,
+            material,
+            algorithm,
+            length,
+            template,
+            "object.register",
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -193,18 +276,36 @@ impl Kms {
         template: Template,
         action: &str,
     ) -> Result<ObjectId> {
-        let attributes = build_attributes(project, &material, algorithm, length, template, OffsetDateTime::now_utc())?;
+        let attributes = build_attributes(
+            project,
+            &material,
+            algorithm,
+            length,
+            template,
+            OffsetDateTime::now_utc(),
+        )?;
         let kek = self.current_project_kek(project).await?;
         let id = attributes.unique_identifier;
         let record = codec::to_record(&attributes, 1, Material::Wrap(&material), &kek)?;
-        let tx = Transaction::new().write(Write::InsertObject(record)).audit(actor.event(action).project(project).object(id));
+        let tx = Transaction::new()
+            .write(Write::InsertObject(record))
+            .audit(actor.event(action).project(project).object(id));
         self.inner.store.commit(tx).await?;
         Ok(id)
     }
 
     /// An object's authenticated row and the project key that covers it.
-    pub(super) async fn load(&self, project: ProjectId, id: ObjectId) -> Result<(ObjectRecord, Arc<ProjectKek>)> {
-        let record = self.inner.store.object(project, id).await?.ok_or(Error::ObjectNotFound(id))?;
+    pub(super) async fn load(
+        &self,
+        project: ProjectId,
+        id: ObjectId,
+    ) -> Result<(ObjectRecord, Arc<ProjectKek>)> {
+        let record = self
+            .inner
+            .store
+            .object(project, id)
+            .await?
+            .ok_or(Error::ObjectNotFound(id))?;
         let kek = self.project_kek(project, record.kek_version).await?;
         Ok((record, kek))
     }
@@ -213,18 +314,38 @@ impl Kms {
     pub async fn attributes(&self, project: ProjectId, id: ObjectId) -> Result<Attributes> {
         let (record, kek) = self.load(project, id).await?;
         let mut a = codec::attributes_of(&record, &kek)?;
-        a.state = lifecycle::effective_state(a.state, a.activation_date, a.deactivation_date, OffsetDateTime::now_utc()).0;
+        a.state = lifecycle::effective_state(
+            a.state,
+            a.activation_date,
+            a.deactivation_date,
+            OffsetDateTime::now_utc(),
+        )
+        .0;
         Ok(a)
     }
 
     /// An object with its key material (KMIP Get). Audited.
-    pub async fn get(&self, actor: &Actor, project: ProjectId, id: ObjectId) -> Result<ManagedObject> {
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+    ) -> Result<ManagedObject> {
         let result = self.get_inner(project, id).await;
         let outcome = match &result {
             Ok(_) => "success".to_string(),
             Err(e) => failure_code(e).to_string(),
         };
-        self.inner.audit.record(actor.event("object.get").project(project).object(id).result(outcome)).await?;
+        self.inner
+            .audit
+            .record(
+                actor
+                    .event("object.get")
+                    .project(project)
+                    .object(id)
+                    .result(outcome),
+            )
+            .await?;
         result
     }
 
@@ -232,10 +353,20 @@ impl Kms {
         let (record, kek) = self.load(project, id).await?;
         let mut attributes = codec::attributes_of(&record, &kek)?;
         let now = OffsetDateTime::now_utc();
-        attributes.state = lifecycle::effective_state(attributes.state, attributes.activation_date, attributes.deactivation_date, now).0;
+        attributes.state = lifecycle::effective_state(
+            attributes.state,
+            attributes.activation_date,
+            attributes.deactivation_date,
+            now,
+        )
+        .0;
         lifecycle::require(attributes.state, Operation::Get)?;
         let material = codec::material_of(&record, &kek)?;
-        Ok(ManagedObject { attributes, material, revision: record.revision })
+        Ok(ManagedObject {
+            attributes,
+            material,
+            revision: record.revision,
+        })
     }
 
     /// Changes attributes with `change`, which may not touch the ones only
@@ -264,21 +395,42 @@ impl Kms {
             && after.cryptographic_algorithm == before.cryptographic_algorithm
             && after.cryptographic_length == before.cryptographic_length;
         if !server_owned_unchanged {
-            return Err(Error::InvalidRequest("that attribute is set by the server and cannot be changed".into()));
+            return Err(Error::InvalidRequest(
+                "that attribute is set by the server and cannot be changed".into(),
+            ));
         }
         if before.state != State::PreActive && after.activation_date != before.activation_date {
-            return Err(Error::InvalidAttribute { name: "Activation Date", reason: "can only change while Pre-Active".into() });
+            return Err(Error::InvalidAttribute {
+                name: "Activation Date",
+                reason: "can only change while Pre-Active".into(),
+            });
         }
         let now = truncate_to_second(OffsetDateTime::now_utc());
         after.last_change_date = now;
         // Moving the Activation or Deactivation Date into the past applies
         // the transition now (KMIP 3.22 transitions 4 and 6).
-        after.state = lifecycle::effective_state(after.state, after.activation_date, after.deactivation_date, now).0;
+        after.state = lifecycle::effective_state(
+            after.state,
+            after.activation_date,
+            after.deactivation_date,
+            now,
+        )
+        .0;
         after.validate()?;
-        let new_record = codec::to_record(&after, record.revision + 1, Material::Keep(record.material), &kek)?;
+        let new_record = codec::to_record(
+            &after,
+            record.revision + 1,
+            Material::Keep(record.material),
+            &kek,
+        )?;
         let tx = Transaction::new()
             .write(Write::UpdateObject(new_record))
-            .audit(actor.event("object.modify_attributes").project(project).object(id));
+            .audit(
+                actor
+                    .event("object.modify_attributes")
+                    .project(project)
+                    .object(id),
+            );
         self.inner.store.commit(tx).await?;
         self.inner.cache.invalidate(project, id);
         Ok(after)
@@ -288,14 +440,18 @@ impl Kms {
     /// by `project`), with their attributes. Rows that fail authentication
     /// are an error, never silently skipped.
     pub async fn locate(&self, project: ProjectId, query: ObjectQuery) -> Result<Vec<Attributes>> {
-        let query = ObjectQuery { project: Some(project), ..query };
+        let query = ObjectQuery {
+            project: Some(project),
+            ..query
+        };
         let records = self.inner.store.find_objects(&query).await?;
         let now = OffsetDateTime::now_utc();
         let mut out = Vec::with_capacity(records.len());
         for record in records {
             let kek = self.project_kek(project, record.kek_version).await?;
             let mut a = codec::attributes_of(&record, &kek)?;
-            a.state = lifecycle::effective_state(a.state, a.activation_date, a.deactivation_date, now).0;
+            a.state =
+                lifecycle::effective_state(a.state, a.activation_date, a.deactivation_date, now).0;
             out.push(a);
         }
         Ok(out)

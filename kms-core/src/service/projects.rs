@@ -44,7 +44,9 @@ fn now() -> i64 {
 
 fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
-        return Err(Error::InvalidRequest("names are 1 to 255 printable characters".into()));
+        return Err(Error::InvalidRequest(
+            "names are 1 to 255 printable characters".into(),
+        ));
     }
     Ok(())
 }
@@ -54,18 +56,36 @@ impl Kms {
     pub async fn create_organization(&self, actor: &Actor, name: &str) -> Result<OrganizationId> {
         check_name(name)?;
         let id = OrganizationId::generate();
-        let record = OrganizationRecord { id, name: name.to_string(), created_at: now() };
+        let record = OrganizationRecord {
+            id,
+            name: name.to_string(),
+            created_at: now(),
+        };
         let event = actor.event("organization.create").object(id);
-        self.inner.store.commit(Transaction::new().write(Write::InsertOrganization(record)).audit(event)).await?;
+        self.inner
+            .store
+            .commit(
+                Transaction::new()
+                    .write(Write::InsertOrganization(record))
+                    .audit(event),
+            )
+            .await?;
         Ok(id)
     }
 
     /// Creates a project in `organization` with a fresh key-encryption key
     /// wrapped under the current root term.
-    pub async fn create_project(&self, actor: &Actor, organization: OrganizationId, name: &str) -> Result<ProjectId> {
+    pub async fn create_project(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        name: &str,
+    ) -> Result<ProjectId> {
         check_name(name)?;
         if self.inner.store.organization(organization).await?.is_none() {
-            return Err(Error::InvalidRequest(format!("organization {organization} not found")));
+            return Err(Error::InvalidRequest(format!(
+                "organization {organization} not found"
+            )));
         }
         let id = ProjectId::generate();
         let term = self.inner.ring.current_term();
@@ -73,8 +93,19 @@ impl Kms {
         let (kek, wrapped) = ProjectKek::generate(id, 1, term, &wrap)?;
         let created_at = now();
         let tx = Transaction::new()
-            .write(Write::InsertProject(ProjectRecord { id, organization, name: name.to_string(), created_at }))
-            .write(Write::InsertProjectKey(ProjectKeyRecord { project: id, version: 1, root_term: term, wrapped, created_at }))
+            .write(Write::InsertProject(ProjectRecord {
+                id,
+                organization,
+                name: name.to_string(),
+                created_at,
+            }))
+            .write(Write::InsertProjectKey(ProjectKeyRecord {
+                project: id,
+                version: 1,
+                root_term: term,
+                wrapped,
+                created_at,
+            }))
             .audit(actor.event("project.create").project(id).object(id));
         self.inner.store.commit(tx).await?;
         self.inner.projects.insert(Arc::new(kek), true);
@@ -90,10 +121,21 @@ impl Kms {
         let term = self.inner.ring.current_term();
         let wrap = self.inner.ring.wrapping_key(term)?;
         let (kek, wrapped) = ProjectKek::generate(project, version, term, &wrap)?;
-        let record = ProjectKeyRecord { project, version, root_term: term, wrapped, created_at: now() };
+        let record = ProjectKeyRecord {
+            project,
+            version,
+            root_term: term,
+            wrapped,
+            created_at: now(),
+        };
         let tx = Transaction::new()
             .write(Write::InsertProjectKey(record))
-            .audit(actor.event("project.key.rotate").project(project).object(project));
+            .audit(
+                actor
+                    .event("project.key.rotate")
+                    .project(project)
+                    .object(project),
+            );
         self.inner.store.commit(tx).await?;
         self.inner.projects.insert(Arc::new(kek), true);
         self.inner.cache.invalidate_project(project);
@@ -108,20 +150,34 @@ impl Kms {
             return Ok(k);
         }
         self.load_project_keys(project).await?;
-        let v = self.inner.projects.current_version(project).ok_or(Error::ProjectNotFound(project))?;
-        self.inner.projects.get(project, v).ok_or(Error::ProjectNotFound(project))
+        let v = self
+            .inner
+            .projects
+            .current_version(project)
+            .ok_or(Error::ProjectNotFound(project))?;
+        self.inner
+            .projects
+            .get(project, v)
+            .ok_or(Error::ProjectNotFound(project))
     }
 
     /// A given version of a project key.
-    pub(super) async fn project_kek(&self, project: ProjectId, version: u32) -> Result<Arc<ProjectKek>> {
+    pub(super) async fn project_kek(
+        &self,
+        project: ProjectId,
+        version: u32,
+    ) -> Result<Arc<ProjectKek>> {
         if let Some(k) = self.inner.projects.get(project, version) {
             return Ok(k);
         }
         self.load_project_keys(project).await?;
-        self.inner.projects.get(project, version).ok_or_else(|| Error::Integrity {
-            what: format!("project {project} key version {version}"),
-            reason: "is referenced by an object but does not exist",
-        })
+        self.inner
+            .projects
+            .get(project, version)
+            .ok_or_else(|| Error::Integrity {
+                what: format!("project {project} key version {version}"),
+                reason: "is referenced by an object but does not exist",
+            })
     }
 
     async fn load_project_keys(&self, project: ProjectId) -> Result<()> {
@@ -132,10 +188,14 @@ impl Kms {
         let newest = records.iter().map(|r| r.version).max().unwrap_or(1);
         for r in records {
             let wrap = self.inner.ring.wrapping_key(r.root_term)?;
-            let kek = ProjectKek::unwrap(project, r.version, r.root_term, &wrap, &r.wrapped).map_err(|e| {
-                Error::Integrity { what: format!("project {project} key version {}", r.version), reason: blob_reason(&e) }
-            })?;
-            self.inner.projects.insert(Arc::new(kek), r.version == newest);
+            let kek = ProjectKek::unwrap(project, r.version, r.root_term, &wrap, &r.wrapped)
+                .map_err(|e| Error::Integrity {
+                    what: format!("project {project} key version {}", r.version),
+                    reason: blob_reason(&e),
+                })?;
+            self.inner
+                .projects
+                .insert(Arc::new(kek), r.version == newest);
         }
         Ok(())
     }
@@ -146,6 +206,8 @@ pub(super) fn blob_reason(e: &crate::hierarchy::blob::BlobError) -> &'static str
     match e {
         BlobError::Malformed => "wrapped blob is truncated or malformed",
         BlobError::WrongKey { .. } => "wrapped blob names a different wrapping key than its row",
-        BlobError::NotAuthentic => "wrapped blob does not authenticate: altered, or moved from another row",
+        BlobError::NotAuthentic => {
+            "wrapped blob does not authenticate: altered, or moved from another row"
+        }
     }
 }

@@ -50,6 +50,10 @@ impl RootRing {
 
     /// The wrapping key of `term`.
     pub(super) fn wrapping_key(&self, term: u32) -> Result<Arc<AeadKey>> {
-        Ok(Arc::clone(self.wrapping.get(&term).ok_or(RootError::UnknownTerm(term))?))
+        Ok(Arc::clone(
+            self.wrapping
+                .get(&term)
+                .ok_or(RootError::UnknownTerm(term))?,
+        ))
     }
 }

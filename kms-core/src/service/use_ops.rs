@@ -8,9 +8,9 @@ use super::codec;
 use super::keys::{Prepared, UsableKey};
 use super::objects::failure_code;
 use super::{Actor, Kms};
+use crate::crypto::signature::SignatureScheme;
 use crate::error::{Error, Result};
 use crate::ids::{ObjectId, ProjectId};
-use crate::crypto::signature::SignatureScheme;
 use crate::lifecycle::Operation;
 use crate::object::UsageMask;
 
@@ -49,12 +49,28 @@ impl Kms {
             Ok(_) => "success",
             Err(e) => failure_code(e),
         };
-        self.inner.audit.record(actor.event(action).project(project).object(id).result(outcome)).await?;
+        self.inner
+            .audit
+            .record(
+                actor
+                    .event(action)
+                    .project(project)
+                    .object(id)
+                    .result(outcome),
+            )
+            .await?;
         result
     }
 
     /// AES-GCM encryption: `nonce ‖ ciphertext ‖ tag`, bound to `aad`.
-    pub async fn encrypt(&self, actor: &Actor, project: ProjectId, id: ObjectId, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    pub async fn encrypt(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
         self.use_key(actor, project, id, "key.encrypt", |key| {
             key.check(Operation::Protect, UsageMask::ENCRYPT, "Encrypt")?;
             match &key.prepared {
@@ -85,7 +101,13 @@ impl Kms {
     }
 
     /// HMAC of `data`.
-    pub async fn mac(&self, actor: &Actor, project: ProjectId, id: ObjectId, data: &[u8]) -> Result<Vec<u8>> {
+    pub async fn mac(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        data: &[u8],
+    ) -> Result<Vec<u8>> {
         self.use_key(actor, project, id, "key.mac", |key| {
             key.check(Operation::Protect, UsageMask::MAC_GENERATE, "MAC Generate")?;
             match &key.prepared {
@@ -97,7 +119,14 @@ impl Kms {
     }
 
     /// Checks an HMAC in constant time.
-    pub async fn mac_verify(&self, actor: &Actor, project: ProjectId, id: ObjectId, data: &[u8], tag: &[u8]) -> Result<bool> {
+    pub async fn mac_verify(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        data: &[u8],
+        tag: &[u8],
+    ) -> Result<bool> {
         self.use_key(actor, project, id, "key.mac_verify", |key| {
             key.check(Operation::Process, UsageMask::MAC_VERIFY, "MAC Verify")?;
             match &key.prepared {
@@ -124,7 +153,9 @@ impl Kms {
             match &key.prepared {
                 Prepared::Signing(k) if is_digest => Ok(k.sign_digest(scheme, data)?),
                 Prepared::Signing(k) => Ok(k.sign(scheme, data)?),
-                _ => Err(Error::InvalidRequest("the key is not a private signing key".into())),
+                _ => Err(Error::InvalidRequest(
+                    "the key is not a private signing key".into(),
+                )),
             }
         })
         .await
@@ -145,7 +176,11 @@ impl Kms {
     ) -> Result<bool> {
         self.use_key(actor, project, id, "key.verify", |key| {
             // A private key verifies its own signatures when it may sign.
-            let needed = if matches!(key.prepared, Prepared::Signing(_)) { UsageMask::SIGN } else { UsageMask::VERIFY };
+            let needed = if matches!(key.prepared, Prepared::Signing(_)) {
+                UsageMask::SIGN
+            } else {
+                UsageMask::VERIFY
+            };
             key.check(Operation::Process, needed, "Verify")?;
             let verifying;
             let k = match &key.prepared {
@@ -154,9 +189,17 @@ impl Kms {
                     verifying = k.verifying_key()?;
                     &verifying
                 }
-                _ => return Err(Error::InvalidRequest("the key cannot verify signatures".into())),
+                _ => {
+                    return Err(Error::InvalidRequest(
+                        "the key cannot verify signatures".into(),
+                    ));
+                }
             };
-            Ok(if is_digest { k.verify_digest(scheme, data, signature)? } else { k.verify(scheme, data, signature)? })
+            Ok(if is_digest {
+                k.verify_digest(scheme, data, signature)?
+            } else {
+                k.verify(scheme, data, signature)?
+            })
         })
         .await
     }

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use kms_core::hierarchy::software::SoftwareRoot;
 use kms_core::hierarchy::RootOfTrust;
+use kms_core::hierarchy::software::SoftwareRoot;
 use kms_core::ids::ProjectId;
 use kms_core::service::{Actor, Kms, OpenOptions};
 
@@ -21,10 +21,18 @@ pub fn key_file_root(dir: &Path) -> Arc<dyn RootOfTrust> {
 
 /// A fresh install in `dir` with one organization and project.
 pub async fn install(dir: &Path) -> (Kms, ProjectId) {
-    let kms = Kms::init(&OpenOptions::sqlite_in(dir), key_file_root(dir)).await.expect("init");
+    let kms = Kms::init(&OpenOptions::sqlite_in(dir), key_file_root(dir))
+        .await
+        .expect("init");
     let actor = Actor::new("tester", Some("127.0.0.1".into()));
-    let org = kms.create_organization(&actor, "org").await.expect("organization");
-    let project = kms.create_project(&actor, org, "project").await.expect("project");
+    let org = kms
+        .create_organization(&actor, "org")
+        .await
+        .expect("organization");
+    let project = kms
+        .create_project(&actor, org, "project")
+        .await
+        .expect("project");
     (kms, project)
 }
 
