@@ -40,18 +40,16 @@ pub async fn fresh_install(dir: &Path, database_url: Option<&str>) -> (Kms, Proj
     (kms, project)
 }
 
-/// A fresh, empty PostgreSQL database for one benchmark run, created through
-/// the admin URL in `STRONGROOM_TEST_POSTGRES_URL`. `None` if unset.
+/// A fresh, empty schema in the PostgreSQL database named by
+/// `STRONGROOM_TEST_POSTGRES_URL`, as a URL whose `search_path` points at it.
+/// `None` if the variable is unset or the server does not answer.
 pub async fn fresh_postgres_database(label: &str) -> Option<String> {
+    use sqlx::Connection as _;
     let admin = std::env::var("STRONGROOM_TEST_POSTGRES_URL").ok()?;
-    let name = format!("bench_{label}_{}", uuid::Uuid::new_v4().simple());
-    let (base, _) = admin.rsplit_once('/')?;
-    let status = tokio::process::Command::new("psql")
-        .arg(&admin)
-        .arg("-qc")
-        .arg(format!("CREATE DATABASE {name}"))
-        .status()
-        .await
-        .ok()?;
-    status.success().then(|| format!("{base}/{name}"))
+    let schema = format!("bench_{label}_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+    sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\"")).execute(&mut conn).await.ok()?;
+    let _ = conn.close().await;
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    Some(format!("{admin}{sep}options[search_path]={schema}"))
 }

@@ -158,6 +158,7 @@ impl SqliteStore {
             .connect()
             .await
             .map_err(|e| open_error(e, &path))?;
+        restrict_to_owner(&path);
         MIGRATOR.run(&mut conn).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(e) => open_error(e, &path),
             other => StoreError::Migration(format!("{}: {other}", path.display())),
@@ -192,6 +193,27 @@ impl SqliteStore {
         q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     ) -> Result<Vec<SqliteRow>, StoreError> {
         q.fetch_all(&self.readers).await.map_err(backend_error)
+    }
+}
+
+/// The database holds only wrapped key material and authenticated rows, but
+/// still nobody else has any business reading it: SQLite creates its files
+/// with the umask (usually 0644), so narrow them to the owner.
+fn restrict_to_owner(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = std::path::PathBuf::from(file);
+            if let Ok(meta) = std::fs::metadata(&file)
+                && meta.permissions().mode() & 0o077 != 0
+                && let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+            {
+                tracing::warn!(file = %file.display(), error = %e, "could not restrict database file to its owner");
+            }
+        }
     }
 }
 
