@@ -48,7 +48,10 @@ pub async fn fresh_postgres_database(label: &str) -> Option<String> {
     let admin = std::env::var("STRONGROOM_TEST_POSTGRES_URL").ok()?;
     let schema = format!("bench_{label}_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
-    sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\"")).execute(&mut conn).await.ok()?;
+    sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&mut conn)
+        .await
+        .ok()?;
     let _ = conn.close().await;
     let sep = if admin.contains('?') { '&' } else { '?' };
     Some(format!("{admin}{sep}options[search_path]={schema}"))

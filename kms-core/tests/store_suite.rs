@@ -744,6 +744,41 @@ async fn audit_chain_and_head(env: &mut Env) {
     assert!(audit::verify_chain(&other, &records, Some(&head)).is_err());
 }
 
+/// Many audit records in one transaction (the key-use audit queue's shape)
+/// take the bulk path: chunked multi-row inserts on SQLite, arrays on
+/// PostgreSQL. Sizes straddle the chunk boundary; the chain stays intact.
+async fn bulk_audit_records(env: &mut Env) {
+    let s = &env.store;
+    let (_, p) = setup(s).await;
+    let (a, tx) = create(p.id, 1);
+    s.commit(tx).await.unwrap();
+    let mut expected = 2;
+    for n in [2usize, 127, 128, 129, 300] {
+        let mut tx = Transaction::new();
+        for i in 0..n {
+            let source = if i % 2 == 0 {
+                None
+            } else {
+                Some(format!("10.0.0.{}", i % 250))
+            };
+            tx = tx.audit(
+                event("key.encrypt", Some(a.id))
+                    .result(format!("r{i}"))
+                    .source(source),
+            );
+        }
+        s.commit(tx).await.unwrap();
+        expected += n as i64;
+        assert_eq!(s.audit_head().await.unwrap().expect("head").seq, expected);
+    }
+    assert_eq!(verify(s).await, expected);
+    let records = all_audit(s).await;
+    let last = records.last().expect("records");
+    assert_eq!(last.event.result, "r299");
+    assert_eq!(last.event.source.as_deref(), Some("10.0.0.49"));
+    assert_eq!(records[records.len() - 2].event.source, None);
+}
+
 /// A transaction whose second write conflicts leaves nothing behind — not
 /// its first write, not its audit events — while good transactions
 /// committed alongside it (in the same batch, when they queue together) land.
@@ -1127,6 +1162,7 @@ suite!(
     find_and_count,
     limit_is_capped,
     audit_chain_and_head,
+    bulk_audit_records,
     failed_transaction_is_atomic,
     concurrent_committers,
     reopen_after_close,

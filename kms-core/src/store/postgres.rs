@@ -404,6 +404,12 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_log \
      (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
+/// Many audit records in one statement, one array per column.
+const INSERT_AUDIT_ARRAYS: &str = "INSERT INTO audit_log \
+     (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
+     SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
+     $6::text[], $7::text[], $8::text[], $9::bytea[], $10::bytea[])";
+
 /// An object insert and its audit record, in one statement.
 const INSERT_OBJECT_AUDITED: &str = "WITH inserted AS (INSERT INTO objects (id, project, \
      revision, object_type, name, algorithm, state, initial_date, activation_date, \
@@ -489,6 +495,50 @@ impl BatchConnection for PgWriter {
         // change) take one round trip, not two: the object write runs in a
         // data-modifying CTE of the audit insert.
         match (writes, records) {
+            // Audit-only transactions (the key-use audit queue): one
+            // statement for all records, as arrays.
+            ([], records) if records.len() > 1 => {
+                let conn = self.conn()?;
+                let first = records.first().map_or(0, |r| r.seq);
+                let col = |f: fn(&AuditRecord) -> Option<String>| {
+                    records.iter().map(f).collect::<Vec<_>>()
+                };
+                sqlx::query(INSERT_AUDIT_ARRAYS)
+                    .bind(records.iter().map(|r| r.seq).collect::<Vec<_>>())
+                    .bind(records.iter().map(|r| r.event.time_us).collect::<Vec<_>>())
+                    .bind(
+                        records
+                            .iter()
+                            .map(|r| r.event.actor.clone())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(
+                        records
+                            .iter()
+                            .map(|r| r.event.action.clone())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(col(|r| r.event.object.clone()))
+                    .bind(col(|r| r.event.project.clone()))
+                    .bind(
+                        records
+                            .iter()
+                            .map(|r| r.event.result.clone())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(col(|r| r.event.source.clone()))
+                    .bind(
+                        records
+                            .iter()
+                            .map(|r| r.prev_hash.to_vec())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(records.iter().map(|r| r.hash.to_vec()).collect::<Vec<_>>())
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| rows::audit_error(e, first))
+            }
             ([Write::InsertObject(r)], [a]) => {
                 let conn = self.conn()?;
                 bind_audit(bind_object(sqlx::query(INSERT_OBJECT_AUDITED), r), a)

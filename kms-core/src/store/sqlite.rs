@@ -209,7 +209,8 @@ fn restrict_to_owner(path: &Path) {
             let file = std::path::PathBuf::from(file);
             if let Ok(meta) = std::fs::metadata(&file)
                 && meta.permissions().mode() & 0o077 != 0
-                && let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                && let Err(e) =
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
             {
                 tracing::warn!(file = %file.display(), error = %e, "could not restrict database file to its owner");
             }
@@ -501,6 +502,30 @@ impl SqliteWriter {
             .as_mut()
             .ok_or_else(|| StoreError::Backend("the writer has no connection".into()))
     }
+
+    /// Inserts audit records in multi-row statements of [`AUDIT_CHUNK`].
+    async fn append_many(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        let full = insert_audit_rows_sql(AUDIT_CHUNK);
+        for chunk in records.chunks(AUDIT_CHUNK) {
+            let partial;
+            let sql = if chunk.len() == AUDIT_CHUNK {
+                full.as_str()
+            } else {
+                partial = insert_audit_rows_sql(chunk.len());
+                partial.as_str()
+            };
+            let mut q = sqlx::query(sql).persistent(chunk.len() == AUDIT_CHUNK);
+            for r in chunk {
+                q = bind_audit(q, r);
+            }
+            let conn = self.conn()?;
+            let first = chunk.first().map_or(0, |r| r.seq);
+            q.execute(&mut *conn)
+                .await
+                .map_err(|e| rows::audit_error(e, first))?;
+        }
+        Ok(())
+    }
 }
 
 const INSERT_ORGANIZATION: &str =
@@ -621,6 +646,24 @@ const UPDATE_OBJECT_AUDITED: &str = "UPDATE objects SET revision = $3, object_ty
      SELECT $18, $19, $20, $21, $22, $23, $24, $25, $26, $27 WHERE changes() = 1";
 
 /// Binds the 10 columns of an audit record, in [`AUDIT_COLUMNS`] order.
+/// Rows per multi-row audit insert: 10 parameters each, far below SQLite's
+/// 32,766-parameter limit, and one prepared statement for full chunks.
+const AUDIT_CHUNK: usize = 128;
+
+/// `INSERT INTO audit_log … VALUES (…), (…), …` for `rows` rows.
+fn insert_audit_rows_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO audit_log (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) VALUES ",
+    );
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    }
+    sql
+}
+
 fn bind_audit<'q>(
     q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     r: &'q AuditRecord,
@@ -724,6 +767,10 @@ impl BatchConnection for SqliteWriter {
                 }
                 Ok(())
             }
+            // Audit-only transactions (the key-use audit queue sends
+            // thousands of records at once): multi-row inserts, one call to
+            // the worker thread per chunk instead of one per record.
+            ([], records) if records.len() > 1 => self.append_many(records).await,
             _ => apply_each(self, writes, records).await,
         }
     }
