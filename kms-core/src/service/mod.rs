@@ -29,6 +29,7 @@ mod lifecycle_ops;
 mod objects;
 mod projects;
 mod ring;
+mod root_ops;
 mod use_ops;
 
 use std::path::PathBuf;
@@ -133,6 +134,9 @@ struct Inner {
     cache: KeyCache<UsableKey>,
     audit: audit_queue::AuditQueue,
     chain: Arc<AuditChain>,
+    /// The root of trust this process unsealed with, and where `root.seal` is.
+    root: Arc<dyn RootOfTrust>,
+    data_dir: PathBuf,
 }
 
 /// The purpose string of the audit key derived from the root.
@@ -174,7 +178,14 @@ impl Kms {
             )],
         };
         file.store(&seal_path, true)?;
-        let kms = Self::assemble(install, store, chain, ring::RootRing::new(root_key)?, opts);
+        let kms = Self::assemble(
+            install,
+            store,
+            chain,
+            ring::RootRing::new(root_key)?,
+            root.clone(),
+            opts,
+        );
         let event = Actor::system().event("install.init").result("success");
         kms.inner
             .store
@@ -231,7 +242,7 @@ impl Kms {
             }
         }
         tracing::info!(install = %install, root = %root.describe(), store = store.backend(), "opened install");
-        Ok(Self::assemble(install, store, chain, ring, opts))
+        Ok(Self::assemble(install, store, chain, ring, root, opts))
     }
 
     fn assemble(
@@ -239,6 +250,7 @@ impl Kms {
         store: Arc<dyn Store>,
         chain: Arc<AuditChain>,
         ring: ring::RootRing,
+        root: Arc<dyn RootOfTrust>,
         opts: &OpenOptions,
     ) -> Kms {
         Kms {
@@ -250,6 +262,8 @@ impl Kms {
                 projects: projects::ProjectKeys::default(),
                 cache: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
                 chain,
+                root,
+                data_dir: opts.data_dir.clone(),
             }),
         }
     }
