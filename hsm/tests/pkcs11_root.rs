@@ -578,4 +578,147 @@ mod end_to_end {
         assert!(pt.ct_eq(b"secret data"));
         kms.close().await;
     }
+
+    async fn install_with_key(
+        dir: &std::path::Path,
+        root: Arc<dyn RootOfTrust>,
+    ) -> (kms_core::ids::ProjectId, kms_core::ids::ObjectId, Vec<u8>) {
+        let kms = Kms::init(&OpenOptions::sqlite_in(dir), root).await.unwrap();
+        let org = kms.create_organization(&actor(), "org").await.unwrap();
+        let project = kms.create_project(&actor(), org, "p").await.unwrap();
+        let key = kms
+            .create_key(&actor(), project, KeySpec::Aes256, Template::default())
+            .await
+            .unwrap();
+        kms.activate(&actor(), project, key).await.unwrap();
+        let ct = kms
+            .encrypt(&actor(), project, key, b"", b"migrated")
+            .await
+            .unwrap();
+        kms.close().await;
+        (project, key, ct)
+    }
+
+    #[tokio::test]
+    async fn migrate_from_software_to_the_token_and_back() {
+        let hsm = hsm_or_skip!();
+        let dir = tempfile::tempdir().unwrap();
+        let keys = tempfile::tempdir().unwrap();
+        let key_file = keys.path().join("root.key");
+        let software = SoftwareRoot::create_key_file(&key_file).unwrap();
+        let (project, key, ct) = install_with_key(dir.path(), Arc::new(software)).await;
+        let opts = OpenOptions::sqlite_in(dir.path());
+
+        // Software -> PKCS#11.
+        let config = hsm.config("migrate", "root");
+        let kms = Kms::open(
+            &opts,
+            Arc::new(SoftwareRoot::from_key_file(&key_file).unwrap()),
+        )
+        .await
+        .unwrap();
+        let token = Pkcs11Root::create_key(config.clone()).await.unwrap();
+        kms.migrate_root(&actor(), Arc::new(token)).await.unwrap();
+        kms.close().await;
+        drop(kms);
+        let err = Kms::open(
+            &opts,
+            Arc::new(SoftwareRoot::from_key_file(&key_file).unwrap()),
+        )
+        .await
+        .err()
+        .expect("the software root no longer opens the install");
+        assert!(matches!(err, Error::Root(_)), "{err}");
+        let kms = Kms::open(
+            &opts,
+            Arc::new(Pkcs11Root::open(config.clone()).await.unwrap()),
+        )
+        .await
+        .unwrap();
+        let pt = kms.decrypt(&actor(), project, key, b"", &ct).await.unwrap();
+        assert!(pt.ct_eq(b"migrated"));
+
+        // PKCS#11 -> software (a new key file).
+        let back_file = keys.path().join("back.key");
+        let back = SoftwareRoot::create_key_file(&back_file).unwrap();
+        kms.migrate_root(&actor(), Arc::new(back)).await.unwrap();
+        kms.close().await;
+        drop(kms);
+        let kms = Kms::open(
+            &opts,
+            Arc::new(SoftwareRoot::from_key_file(&back_file).unwrap()),
+        )
+        .await
+        .unwrap();
+        let pt = kms.decrypt(&actor(), project, key, b"", &ct).await.unwrap();
+        assert!(pt.ct_eq(b"migrated"));
+        assert!(kms.verify_audit().await.unwrap() > 0);
+        kms.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_migration_to_the_token_leaves_the_old_root() {
+        let hsm = hsm_or_skip!();
+        let dir = tempfile::tempdir().unwrap();
+        let keys = tempfile::tempdir().unwrap();
+        let key_file = keys.path().join("root.key");
+        let software = SoftwareRoot::create_key_file(&key_file).unwrap();
+        let (project, key, ct) = install_with_key(dir.path(), Arc::new(software)).await;
+        let opts = OpenOptions::sqlite_in(dir.path());
+        let kms = Kms::open(
+            &opts,
+            Arc::new(SoftwareRoot::from_key_file(&key_file).unwrap()),
+        )
+        .await
+        .unwrap();
+
+        // The target key disappears from the token before the migration.
+        let token = Pkcs11Root::create_key(hsm.config("migfail", "root"))
+            .await
+            .unwrap();
+        let session = test_session(hsm, "migfail");
+        let found = session
+            .find_objects(&[Attribute::Label(b"root".to_vec())])
+            .unwrap();
+        session.destroy_object(found[0]).unwrap();
+        drop(session);
+        let err = kms
+            .migrate_root(&actor(), Arc::new(token))
+            .await
+            .expect_err("migrating to a token without its key fails");
+        assert!(err.to_string().contains("no AES key labelled"), "{err}");
+        kms.close().await;
+        drop(kms);
+
+        // The install still starts with the software root.
+        let kms = Kms::open(
+            &opts,
+            Arc::new(SoftwareRoot::from_key_file(&key_file).unwrap()),
+        )
+        .await
+        .unwrap();
+        let pt = kms.decrypt(&actor(), project, key, b"", &ct).await.unwrap();
+        assert!(pt.ct_eq(b"migrated"));
+        kms.close().await;
+    }
+
+    #[tokio::test]
+    async fn start_up_with_the_token_and_self_test_is_quick() {
+        let hsm = hsm_or_skip!();
+        let dir = tempfile::tempdir().unwrap();
+        let config = hsm.config("startup", "root");
+        let root = Pkcs11Root::create_key(config.clone()).await.unwrap();
+        install_with_key(dir.path(), Arc::new(root)).await;
+        let started = std::time::Instant::now();
+        let root = Pkcs11Root::open(config).await.unwrap();
+        let kms = Kms::open(&OpenOptions::sqlite_in(dir.path()), Arc::new(root))
+            .await
+            .unwrap();
+        let elapsed = started.elapsed();
+        kms.close().await;
+        eprintln!("start-up with the PKCS#11 root (self-test included): {elapsed:?}");
+        // The target is 1 s; the bound leaves room for a loaded CI machine
+        // running the other tests in parallel.
+        assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    }
 }

@@ -40,6 +40,9 @@ pub const TOKENS: &[&str] = &[
     "e2e-a",
     "e2e-b",
     "envpin",
+    "migrate",
+    "migfail",
+    "startup",
 ];
 
 pub struct SoftHsm {
