@@ -19,7 +19,7 @@ pub async fn init(mut config: Config) -> anyhow::Result<()> {
             seal.display()
         );
     }
-    let root = crate::root::configured_root(&config)?;
+    let root = crate::root::configured_root(&config, true).await?;
     let data_dir = install::prepare_data_dir(&mut config, true)?;
     let opts = install::open_options(&config);
     let kms = Kms::init(&opts, root)
@@ -29,11 +29,14 @@ pub async fn init(mut config: Config) -> anyhow::Result<()> {
     kms.close().await;
     let how = match &config.root {
         RootConfig::Software { .. } => "software root of trust (passphrase)",
+        RootConfig::Pkcs11(_) => "PKCS#11 root of trust (a non-extractable key in the token)",
     };
     println!("initialised install {install_id} in {}", data_dir.display());
-    println!(
-        "root key sealed with the {how}; keep the passphrase safe: without it the data cannot be opened"
-    );
+    let keep = match &config.root {
+        RootConfig::Software { .. } => "keep the passphrase safe",
+        RootConfig::Pkcs11(_) => "keep the token and its PIN safe",
+    };
+    println!("root key sealed with the {how}; {keep}: without it the data cannot be opened");
     println!("next: strongroom serve{}", config_flag(&config));
     Ok(())
 }

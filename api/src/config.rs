@@ -123,6 +123,8 @@ pub enum RootConfig {
         /// also come from `STRONGROOM_ROOT_PASSPHRASE`, which wins.
         passphrase_file: Option<PathBuf>,
     },
+    /// PKCS#11 HSM: an AES-256 key inside the token seals the root key.
+    Pkcs11(hsm::pkcs11::Pkcs11Config),
 }
 
 impl RootConfig {
@@ -130,6 +132,7 @@ impl RootConfig {
     pub fn provider(&self) -> &'static str {
         match self {
             RootConfig::Software { .. } => "software",
+            RootConfig::Pkcs11(_) => "pkcs11",
         }
     }
 }
@@ -257,7 +260,20 @@ struct KmipSection {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "provider", rename_all = "kebab-case", deny_unknown_fields)]
 enum RootSection {
-    Software { passphrase_file: Option<PathBuf> },
+    Software {
+        passphrase_file: Option<PathBuf>,
+    },
+    Pkcs11 {
+        module: PathBuf,
+        token_label: Option<String>,
+        slot_id: Option<u64>,
+        /// A 0600 file holding the user PIN.
+        pin_file: Option<PathBuf>,
+        /// Or the name of an environment variable holding it.
+        pin_env: Option<String>,
+        key_label: String,
+        sessions: Option<usize>,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -458,12 +474,46 @@ pub fn load(
         Some(RootSection::Software { passphrase_file }) => RootConfig::Software {
             passphrase_file: passphrase_file.map(&from_file),
         },
+        Some(RootSection::Pkcs11 {
+            module,
+            token_label,
+            slot_id,
+            pin_file,
+            pin_env,
+            key_label,
+            sessions,
+        }) => {
+            let pin = match (pin_file, pin_env) {
+                (Some(file), None) => hsm::pkcs11::PinSource::File(from_file(file)),
+                (None, Some(var)) => hsm::pkcs11::PinSource::Env(var),
+                _ => {
+                    return Err(ConfigError::new(
+                        "root: the pkcs11 provider needs exactly one of pin_file and pin_env"
+                            .to_string(),
+                    ));
+                }
+            };
+            if token_label.is_none() && slot_id.is_none() {
+                return Err(ConfigError::new(
+                    "root: the pkcs11 provider needs token_label or slot_id".to_string(),
+                ));
+            }
+            RootConfig::Pkcs11(hsm::pkcs11::Pkcs11Config {
+                module: from_file(module),
+                token_label,
+                slot_id,
+                pin,
+                key_label,
+                sessions: sessions.unwrap_or(hsm::pkcs11::DEFAULT_SESSIONS).max(1),
+            })
+        }
         None => RootConfig::Software {
             passphrase_file: None,
         },
     };
     if let Some(provider) = env_vars.get(env::ROOT_PROVIDER) {
         match provider {
+            "pkcs11" if root.provider() == "pkcs11" => {}
             "software" => {
                 if root.provider() != "software" {
                     root = RootConfig::Software {
@@ -479,8 +529,9 @@ pub fn load(
             }
         }
     }
-    if let Some(path) = env_vars.get(env::ROOT_PASSPHRASE_FILE) {
-        let RootConfig::Software { passphrase_file } = &mut root;
+    if let Some(path) = env_vars.get(env::ROOT_PASSPHRASE_FILE)
+        && let RootConfig::Software { passphrase_file } = &mut root
+    {
         *passphrase_file = Some(PathBuf::from(path));
     }
 

@@ -67,7 +67,7 @@ pub async fn open_existing(config: &Config) -> anyhow::Result<Kms> {
     }
     let root = match config.mode {
         Mode::Dev => crate::root::dev_root(&config.data_dir, false)?,
-        Mode::Production => crate::root::configured_root(config)?,
+        Mode::Production => crate::root::configured_root(config, false).await?,
     };
     Kms::open(&opts, root)
         .await

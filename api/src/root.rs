@@ -42,12 +42,25 @@ pub fn dev_root(data_dir: &Path, create: bool) -> anyhow::Result<Arc<dyn RootOfT
     Ok(Arc::new(root))
 }
 
-/// The configured root of trust of a production install.
-pub fn configured_root(config: &Config) -> anyhow::Result<Arc<dyn RootOfTrust>> {
+/// The configured root of trust of a production install. With `create`
+/// (`strongroom init`), an HSM provider first generates its root-wrapping
+/// key inside the token.
+pub async fn configured_root(
+    config: &Config,
+    create: bool,
+) -> anyhow::Result<Arc<dyn RootOfTrust>> {
     match &config.root {
         RootConfig::Software { passphrase_file } => {
             let passphrase = passphrase(passphrase_file.as_deref())?;
             Ok(Arc::new(SoftwareRoot::from_passphrase(passphrase)))
+        }
+        RootConfig::Pkcs11(pkcs11) => {
+            let root = if create {
+                hsm::pkcs11::Pkcs11Root::create_key(pkcs11.clone()).await
+            } else {
+                hsm::pkcs11::Pkcs11Root::open(pkcs11.clone()).await
+            };
+            Ok(Arc::new(root.context("PKCS#11 root of trust")?))
         }
     }
 }

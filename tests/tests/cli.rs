@@ -704,3 +704,116 @@ fn usage_errors_exit_2() {
         assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
     }
 }
+
+/// A production install on a PKCS#11 root (SoftHSM2): init generates the
+/// root-wrapping key in the token, serve and `audit verify` open through it,
+/// and a wrong PIN stops start-up with a message that says so.
+#[test]
+fn production_install_on_a_pkcs11_root() {
+    let module = Path::new("/usr/lib/softhsm/libsofthsm2.so");
+    if !module.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "SoftHSM2 is missing (apt-get install softhsm2); .ci/run installs it"
+        );
+        eprintln!("SoftHSM2 missing: PKCS#11 end-to-end test skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tokens = tmp.path().join("tokens");
+    std::fs::create_dir(&tokens).unwrap();
+    let conf = tmp.path().join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let made = Command::new("softhsm2-util")
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            "strongroom-e2e",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("softhsm2-util");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let pin = tmp.path().join("pin");
+    std::fs::write(&pin, "1234\n").unwrap();
+    std::fs::set_permissions(&pin, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let tls = api::bootstrap::ensure_dev_tls(tmp.path()).unwrap();
+    let config = tmp.path().join("strongroom.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\n[api]\ntls_cert = \"tls/server.pem\"\ntls_key = \"tls/server.key\"\n\
+             [root]\nprovider = \"pkcs11\"\nmodule = \"{}\"\ntoken_label = \"strongroom-e2e\"\n\
+             pin_file = \"pin\"\nkey_label = \"strongroom-root\"\n",
+            module.display()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let with_hsm = |args: &[&str]| {
+        let mut cmd = strongroom(args);
+        cmd.env("SOFTHSM2_CONF", &conf);
+        cmd
+    };
+
+    let (status, stdout, stderr) = run(with_hsm(&["init", "--config", cfg]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("PKCS#11"), "{stdout}");
+    let (status, _, stderr) = run(with_hsm(&["init", "--config", cfg]));
+    assert_eq!(status.code(), Some(1), "init twice must refuse: {stderr}");
+
+    let mut server = Process::spawn(with_hsm(&[
+        "serve",
+        "--config",
+        cfg,
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    server.wait_ready().unwrap();
+    let stdout = server.stdout();
+    let port: u16 = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("HTTPS API"))
+        .and_then(|rest| rest.trim().strip_prefix("https://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no API address in:\n{stdout}"))
+        .parse()
+        .unwrap();
+    let ca = std::fs::read(&tls.ca_certificate).unwrap();
+    assert_eq!(get_json(port, &ca, "/readyz").0, 200);
+    assert!(server.terminate().success(), "{}", server.stderr());
+
+    let (status, stdout, stderr) = run(with_hsm(&["audit", "verify", "--config", cfg]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("audit chain intact"), "{stdout}");
+
+    // A wrong PIN: start-up refuses, and says why.
+    std::fs::write(&pin, "9999\n").unwrap();
+    let (status, _, stderr) = run(with_hsm(&[
+        "serve",
+        "--config",
+        cfg,
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        error_line(&stderr).to_ascii_lowercase().contains("pin"),
+        "{stderr}"
+    );
+}
