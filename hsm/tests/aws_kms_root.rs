@@ -397,3 +397,47 @@ async fn connect_uses_the_standard_chain() {
     }
     eprintln!("standard chain took {:?}", started.elapsed());
 }
+
+fn scripted_root(server: &aws_support::ScriptedKms) -> AwsKmsRoot {
+    let config = AwsKmsConfig::new("alias/strongroom-root").with_endpoint_url(&server.endpoint);
+    AwsKmsRoot::from_sdk_config(&config, &aws_support::sdk_config(&server.endpoint))
+        .unwrap()
+        .with_resilience(Resilience {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(100),
+            ..Resilience::default()
+        })
+}
+
+#[tokio::test]
+async fn throttling_is_retried_then_reported() {
+    let server = aws_support::ScriptedKms::error(400, "ThrottlingException", "Rate exceeded");
+    let root = scripted_root(&server);
+    let err = root
+        .seal_root(&RootKey::generate(1).unwrap(), &context(1))
+        .await
+        .unwrap_err();
+    eprintln!("throttled: {err}");
+    assert!(
+        matches!(err, AwsKmsError::Throttled { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert_eq!(server.requests(), 3, "every attempt was made");
+}
+
+#[tokio::test]
+async fn access_denied_is_reported_without_retrying() {
+    let server = aws_support::ScriptedKms::error(
+        400,
+        "AccessDeniedException",
+        "User: arn:aws:iam::111122223333:user/strongroom is not authorized to perform: kms:Decrypt",
+    );
+    let root = scripted_root(&server);
+    let sealed = SealedRoot([SEAL_MAGIC.as_slice(), b"ciphertext"].concat());
+    let err = root.unseal_root(&sealed, &context(1)).await.unwrap_err();
+    eprintln!("access denied: {err}");
+    assert!(matches!(err, AwsKmsError::AccessDenied { .. }), "{err:?}");
+    assert!(err.to_string().contains("kms:Decrypt"), "{err}");
+    assert_eq!(server.requests(), 1, "access denied is not retried");
+}

@@ -28,7 +28,7 @@ pub enum AwsKmsError {
     },
     /// AWS still throttled the call after every retry.
     #[error(
-        "{operation} on {key_id}: throttled by AWS KMS after {attempts} attempts ({detail}); lower the request rate or raise the KMS quota"
+        "{operation} on {key_id}: throttled by AWS KMS, still after retrying (up to {attempts} attempts; {detail}); lower the request rate or raise the KMS quota"
     )]
     Throttled {
         operation: &'static str,
@@ -347,7 +347,7 @@ mod tests {
             .classify_code("ThrottlingException", "Rate exceeded")
             .to_string();
         assert!(
-            throttled.contains("throttled") && throttled.contains("4 attempts"),
+            throttled.contains("throttled") && throttled.contains("up to 4 attempts"),
             "{throttled}"
         );
         let denied = s.classify_code("AccessDeniedException", "no").to_string();

@@ -196,3 +196,76 @@ impl Moto {
         s
     }
 }
+
+/// A loopback HTTP server that answers every request with one fixed AWS
+/// JSON error, counting the requests: for the failures moto cannot produce
+/// (throttling, access denied), seen through the real SDK.
+pub struct ScriptedKms {
+    pub endpoint: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ScriptedKms {
+    /// Answers `status` with `{"__type": code, "message": message}`.
+    pub fn error(status: u16, code: &str, message: &str) -> ScriptedKms {
+        use std::io::Write;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
+        let response = format!(
+            "HTTP/1.1 {status} Error\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: test\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let counter = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let counter = Arc::clone(&counter);
+                let response = response.clone();
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        // One request: headers, then Content-Length bytes.
+                        let request_end = loop {
+                            if let Some(end) = request_length(&buf) {
+                                break end;
+                            }
+                            match stream.read(&mut chunk) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        buf.drain(..request_end);
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        if stream.write_all(response.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        ScriptedKms { endpoint, requests }
+    }
+
+    /// How many requests arrived so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The length of the first complete HTTP request in `buf`, if there is one.
+fn request_length(buf: &[u8]) -> Option<usize> {
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let body_len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    (buf.len() >= head_end + body_len).then_some(head_end + body_len)
+}
