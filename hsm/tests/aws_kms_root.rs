@@ -441,3 +441,34 @@ async fn access_denied_is_reported_without_retrying() {
     assert!(err.to_string().contains("kms:Decrypt"), "{err}");
     assert_eq!(server.requests(), 1, "access denied is not retried");
 }
+
+/// Root unwrap latency against moto_server on loopback (run with
+/// `--ignored --nocapture`). Moto is a Python stand-in, so this measures the
+/// client path (SDK, signing, HTTP) plus moto, not AWS itself.
+#[tokio::test]
+#[ignore = "measurement, not a check"]
+async fn unseal_latency_against_moto() {
+    let Some(moto) = Moto::start() else { return };
+    let (key_id, _) = moto.create_key().await;
+    let root = root_for(&moto, &key_id);
+    let key = RootKey::generate(1).unwrap();
+    let ctx = context(1);
+    let sealed = root.seal(&key, &ctx).await.unwrap();
+    for _ in 0..10 {
+        root.unseal(&sealed, &ctx).await.unwrap();
+    }
+    let n = 200;
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        root.unseal(&sealed, &ctx).await.unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / n as u32;
+    eprintln!(
+        "aws-kms unseal via moto: mean {mean:?}, median {:?}, p95 {:?} ({n} calls)",
+        times[n / 2],
+        times[n * 95 / 100]
+    );
+}
