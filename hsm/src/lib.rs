@@ -9,9 +9,12 @@
 //!   the root key with CKM_AES_GCM, bound to the install and term; a session
 //!   pool that logs in once and recovers lost sessions; distinct errors for
 //!   every way a module, token, PIN or key can be wrong. Tested on SoftHSM2.
-//! * AWS KMS (`aws-sdk-kms`) and GCP KMS (`google-cloud-kms-v1`):
-//!   Encrypt/Decrypt of the root key with an encryption context or AAD that
-//!   binds it to the install ([`kms_core::hierarchy::SealContext`]).
+//! * [`aws_kms`]: AWS KMS Encrypt/Decrypt of the root key with an
+//!   encryption context that binds it to the install and term
+//!   ([`kms_core::hierarchy::SealContext`]); standard retries, bounded
+//!   timeouts, one error per failure an operator must tell apart. Tested
+//!   against moto_server.
+//! * GCP KMS (`google-cloud-kms-v1`), next: the same with AAD.
 //! * HSM-resident keys: signing and AES keys that never leave the token.
 //!
 //! It depends on `kms-core` only, and must never log a PIN, a credential or
@@ -20,4 +23,5 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aws_kms;
 pub mod pkcs11;
