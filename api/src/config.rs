@@ -125,6 +125,8 @@ pub enum RootConfig {
     },
     /// PKCS#11 HSM: an AES-256 key inside the token seals the root key.
     Pkcs11(hsm::pkcs11::Pkcs11Config),
+    /// AWS KMS: the root key is sealed by a KMS key.
+    AwsKms(hsm::aws_kms::AwsKmsConfig),
 }
 
 impl RootConfig {
@@ -133,6 +135,7 @@ impl RootConfig {
         match self {
             RootConfig::Software { .. } => "software",
             RootConfig::Pkcs11(_) => "pkcs11",
+            RootConfig::AwsKms(_) => "aws-kms",
         }
     }
 }
@@ -273,6 +276,11 @@ enum RootSection {
         pin_env: Option<String>,
         key_label: String,
         sessions: Option<usize>,
+    },
+    AwsKms {
+        key_id: String,
+        region: Option<String>,
+        endpoint_url: Option<String>,
     },
 }
 
@@ -507,6 +515,15 @@ pub fn load(
                 sessions: sessions.unwrap_or(hsm::pkcs11::DEFAULT_SESSIONS).max(1),
             })
         }
+        Some(RootSection::AwsKms {
+            key_id,
+            region,
+            endpoint_url,
+        }) => RootConfig::AwsKms(hsm::aws_kms::AwsKmsConfig {
+            key_id,
+            region,
+            endpoint_url,
+        }),
         None => RootConfig::Software {
             passphrase_file: None,
         },
@@ -514,6 +531,7 @@ pub fn load(
     if let Some(provider) = env_vars.get(env::ROOT_PROVIDER) {
         match provider {
             "pkcs11" if root.provider() == "pkcs11" => {}
+            "aws-kms" if root.provider() == "aws-kms" => {}
             "software" => {
                 if root.provider() != "software" {
                     root = RootConfig::Software {

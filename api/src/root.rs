@@ -62,6 +62,12 @@ pub async fn configured_root(
             };
             Ok(Arc::new(root.context("PKCS#11 root of trust")?))
         }
+        RootConfig::AwsKms(aws) => {
+            let root = hsm::aws_kms::AwsKmsRoot::connect(aws)
+                .await
+                .context("AWS KMS root of trust")?;
+            Ok(Arc::new(root))
+        }
     }
 }
 

@@ -817,3 +817,159 @@ fn production_install_on_a_pkcs11_root() {
         "{stderr}"
     );
 }
+
+/// `moto_server` (PyPI `moto[server]`), which stands in for AWS KMS:
+/// `STRONGROOM_MOTO_SERVER`, then PATH, then the venv `.ci/run` makes.
+fn moto_server() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("STRONGROOM_MOTO_SERVER") {
+        return Some(p.into());
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("moto_server"))
+        .find(|p| p.is_file());
+    on_path.or_else(|| {
+        let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/venv/bin/moto_server");
+        venv.is_file().then_some(venv)
+    })
+}
+
+/// One JSON call to the KMS API of moto (it does not check signatures).
+fn kms_call(port: u16, target: &str, body: &str) -> Value {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: TrentService.{target}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let (_, json) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    serde_json::from_str(json.trim()).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
+
+/// A production install on an AWS KMS root (moto_server on loopback):
+/// init seals the root key with the KMS key, serve opens it, and a disabled
+/// or unknown key stops start-up with a message naming the problem.
+#[test]
+fn production_install_on_an_aws_kms_root() {
+    let Some(moto) = moto_server() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "moto_server is missing (pip install 'moto[server]'); .ci/run installs it"
+        );
+        eprintln!("moto_server missing: AWS KMS end-to-end test skipped");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(&moto)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    struct Kill<'a>(&'a mut Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _guard = Kill(&mut server);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let created = kms_call(port, "CreateKey", "{}");
+    let key_id = created["KeyMetadata"]["KeyId"]
+        .as_str()
+        .expect("KeyId")
+        .to_string();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let tls = api::bootstrap::ensure_dev_tls(tmp.path()).unwrap();
+    let write_config = |key: &str| {
+        let config = tmp.path().join("strongroom.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"data\"\n[api]\ntls_cert = \"tls/server.pem\"\ntls_key = \"tls/server.key\"\n\
+                 [root]\nprovider = \"aws-kms\"\nkey_id = \"{key}\"\nregion = \"us-east-1\"\n\
+                 endpoint_url = \"http://127.0.0.1:{port}\"\n"
+            ),
+        )
+        .unwrap();
+        config
+    };
+    let config = write_config(&key_id);
+    let cfg = config.to_str().unwrap();
+    let with_aws = |args: &[&str]| {
+        let mut cmd = strongroom(args);
+        cmd.env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    };
+
+    let (status, stdout, stderr) = run(with_aws(&["init", "--config", cfg]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("AWS KMS"), "{stdout}");
+
+    let mut serving = Process::spawn(with_aws(&[
+        "serve",
+        "--config",
+        cfg,
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    serving.wait_ready().unwrap();
+    let out = serving.stdout();
+    let api_port: u16 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("HTTPS API"))
+        .and_then(|rest| rest.trim().strip_prefix("https://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no API address in:\n{out}"))
+        .parse()
+        .unwrap();
+    let ca = std::fs::read(&tls.ca_certificate).unwrap();
+    assert_eq!(get_json(api_port, &ca, "/readyz").0, 200);
+    assert!(serving.terminate().success(), "{}", serving.stderr());
+
+    // Another KMS key cannot open the install.
+    let other = kms_call(port, "CreateKey", "{}");
+    let other_id = other["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    write_config(&other_id);
+    let (status, _, stderr) = run(with_aws(&["audit", "verify", "--config", cfg]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    // An unknown key: named as not found.
+    write_config("00000000-0000-0000-0000-000000000000");
+    let (status, _, stderr) = run(with_aws(&[
+        "serve",
+        "--config",
+        cfg,
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        error_line(&stderr)
+            .to_ascii_lowercase()
+            .contains("not found"),
+        "{stderr}"
+    );
+    // The right key opens it again.
+    write_config(&key_id);
+    let (status, stdout, stderr) = run(with_aws(&["audit", "verify", "--config", cfg]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("audit chain intact"), "{stdout}");
+}
