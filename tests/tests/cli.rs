@@ -173,6 +173,17 @@ fn start_dev(data: &Path, extra: &[&str]) -> Process {
     process
 }
 
+/// The port of the HTTPS API, from the address block `serve` prints.
+fn api_port(stdout: &str) -> u16 {
+    stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("HTTPS API"))
+        .and_then(|rest| rest.trim().strip_prefix("https://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no API address in:\n{stdout}"))
+        .parse()
+        .unwrap()
+}
+
 /// Runs a command that must end by itself; returns (status, stdout, stderr).
 fn run(cmd: Command) -> (ExitStatus, String, String) {
     let mut process = Process::spawn(cmd);
@@ -631,14 +642,7 @@ fn init_creates_an_install_once_and_refuses_to_overwrite_it() {
         "127.0.0.1:0",
     ]));
     server.wait_ready().unwrap();
-    let stdout = server.stdout();
-    let port: u16 = stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("HTTPS API"))
-        .and_then(|rest| rest.trim().strip_prefix("https://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no API address in:\n{stdout}"))
-        .parse()
-        .unwrap();
+    let port = api_port(&server.stdout());
     let ca = std::fs::read(&tls.ca_certificate).unwrap();
     let (status, body) = get_json(port, &ca, "/readyz");
     assert_eq!(status, 200, "{body}");
@@ -786,14 +790,7 @@ fn production_install_on_a_pkcs11_root() {
         "127.0.0.1:0",
     ]));
     server.wait_ready().unwrap();
-    let stdout = server.stdout();
-    let port: u16 = stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("HTTPS API"))
-        .and_then(|rest| rest.trim().strip_prefix("https://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no API address in:\n{stdout}"))
-        .parse()
-        .unwrap();
+    let port = api_port(&server.stdout());
     let ca = std::fs::read(&tls.ca_certificate).unwrap();
     assert_eq!(get_json(port, &ca, "/readyz").0, 200);
     assert!(server.terminate().success(), "{}", server.stderr());
@@ -933,14 +930,7 @@ fn production_install_on_an_aws_kms_root() {
         "127.0.0.1:0",
     ]));
     serving.wait_ready().unwrap();
-    let out = serving.stdout();
-    let api_port: u16 = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("HTTPS API"))
-        .and_then(|rest| rest.trim().strip_prefix("https://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no API address in:\n{out}"))
-        .parse()
-        .unwrap();
+    let api_port = api_port(&serving.stdout());
     let ca = std::fs::read(&tls.ca_certificate).unwrap();
     assert_eq!(get_json(api_port, &ca, "/readyz").0, 200);
     assert!(serving.terminate().success(), "{}", serving.stderr());

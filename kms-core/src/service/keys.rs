@@ -15,8 +15,8 @@ use crate::object::{Attributes, CryptographicAlgorithm, KeyMaterial, UsageMask};
 pub(super) enum Prepared {
     Aead(AeadKey),
     Hmac(HmacKey),
-    /// A private key, parsed once; also verifies with its public half.
-    Signing(SigningKey),
+    /// A private key and its public half, both parsed once.
+    Signing(SigningKey, VerifyingKey),
     /// A public key, parsed once.
     Verifying(VerifyingKey),
     /// Objects no cryptographic operation uses (Secret Data, Opaque Objects,
@@ -57,7 +57,9 @@ impl UsableKey {
                 Prepared::Hmac(HmacKey::new(h, k.expose())?)
             }
             (KeyMaterial::PrivateKeyPkcs8(der), _) => {
-                Prepared::Signing(SigningKey::from_pkcs8(der.expose())?)
+                let signing = SigningKey::from_pkcs8(der.expose())?;
+                let verifying = signing.verifying_key()?;
+                Prepared::Signing(signing, verifying)
             }
             (KeyMaterial::PublicKeySpki(der), _) => {
                 Prepared::Verifying(VerifyingKey::from_spki_der(der)?)

@@ -151,8 +151,8 @@ impl Kms {
         self.use_key(actor, project, id, "key.sign", |key| {
             key.check(Operation::Protect, UsageMask::SIGN, "Sign")?;
             match &key.prepared {
-                Prepared::Signing(k) if is_digest => Ok(k.sign_digest(scheme, data)?),
-                Prepared::Signing(k) => Ok(k.sign(scheme, data)?),
+                Prepared::Signing(k, _) if is_digest => Ok(k.sign_digest(scheme, data)?),
+                Prepared::Signing(k, _) => Ok(k.sign(scheme, data)?),
                 _ => Err(Error::InvalidRequest(
                     "the key is not a private signing key".into(),
                 )),
@@ -176,19 +176,14 @@ impl Kms {
     ) -> Result<bool> {
         self.use_key(actor, project, id, "key.verify", |key| {
             // A private key verifies its own signatures when it may sign.
-            let needed = if matches!(key.prepared, Prepared::Signing(_)) {
+            let needed = if matches!(key.prepared, Prepared::Signing(..)) {
                 UsageMask::SIGN
             } else {
                 UsageMask::VERIFY
             };
             key.check(Operation::Process, needed, "Verify")?;
-            let verifying;
             let k = match &key.prepared {
-                Prepared::Verifying(k) => k,
-                Prepared::Signing(k) => {
-                    verifying = k.verifying_key()?;
-                    &verifying
-                }
+                Prepared::Verifying(k) | Prepared::Signing(_, k) => k,
                 _ => {
                     return Err(Error::InvalidRequest(
                         "the key cannot verify signatures".into(),
