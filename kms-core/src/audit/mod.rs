@@ -16,6 +16,8 @@
 //! off the end no longer matches the authenticated head. [`verify_chain`]
 //! names the first record that fails.
 
+use std::sync::RwLock;
+
 use aws_lc_rs::{digest, hmac};
 use serde::{Deserialize, Serialize};
 
@@ -114,16 +116,43 @@ pub enum AuditError {
 }
 
 /// Links events into the chain and authenticates its head. Holds the audit
-/// key, derived from the root key; it never leaves this type.
+/// keys, derived from the root key terms; they never leave this type.
+///
+/// One key seals new heads (the current root term's). During a root
+/// rotation the older terms' keys are still accepted for a head they
+/// sealed, so a process that crashed mid-rotation, or a head written just
+/// before the switch, still authenticates; when the old terms are retired
+/// their keys go too ([`AuditChain::set_keys`]).
 pub struct AuditChain {
-    key: hmac::Key,
+    keys: RwLock<ChainKeys>,
+}
+
+struct ChainKeys {
+    current: hmac::Key,
+    older: Vec<hmac::Key>,
 }
 
 impl AuditChain {
     /// `audit_key` is the root-derived key (see `hierarchy::RootKey::derive`).
     pub fn new(audit_key: &[u8]) -> Self {
+        Self::with_older_keys(audit_key, &[])
+    }
+
+    /// A chain sealing with `current` that also accepts heads sealed with
+    /// any of `older`.
+    pub fn with_older_keys(current: &[u8], older: &[&[u8]]) -> Self {
         Self {
-            key: hmac::Key::new(hmac::HMAC_SHA256, audit_key),
+            keys: RwLock::new(ChainKeys::new(current, older)),
+        }
+    }
+
+    /// Replaces the keys: new heads are sealed with `current`; heads sealed
+    /// with `older` are still accepted.
+    pub fn set_keys(&self, current: &[u8], older: &[&[u8]]) {
+        let keys = ChainKeys::new(current, older);
+        match self.keys.write() {
+            Ok(mut guard) => *guard = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
         }
     }
 
@@ -141,7 +170,8 @@ impl AuditChain {
 
     /// The MAC that authenticates a head at `seq` with `hash`.
     pub fn seal_head(&self, seq: i64, hash: &[u8; 32]) -> ChainHead {
-        let mac = hmac::sign(&self.key, &head_message(seq, hash))
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let mac = hmac::sign(&keys.current, &head_message(seq, hash))
             .as_ref()
             .to_vec();
         ChainHead {
@@ -151,9 +181,25 @@ impl AuditChain {
         }
     }
 
-    /// Whether `head` was sealed with this chain's key.
+    /// Whether `head` was sealed with one of this chain's keys.
     pub fn head_is_authentic(&self, head: &ChainHead) -> bool {
-        hmac::verify(&self.key, &head_message(head.seq, &head.hash), &head.mac).is_ok()
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let message = head_message(head.seq, &head.hash);
+        std::iter::once(&keys.current)
+            .chain(keys.older.iter())
+            .any(|key| hmac::verify(key, &message, &head.mac).is_ok())
+    }
+}
+
+impl ChainKeys {
+    fn new(current: &[u8], older: &[&[u8]]) -> Self {
+        Self {
+            current: hmac::Key::new(hmac::HMAC_SHA256, current),
+            older: older
+                .iter()
+                .map(|k| hmac::Key::new(hmac::HMAC_SHA256, k))
+                .collect(),
+        }
     }
 }
 

@@ -30,6 +30,7 @@ mod objects;
 mod projects;
 mod ring;
 mod root_ops;
+mod root_rotation;
 mod use_ops;
 
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ use std::time::Duration;
 
 pub use keys::UsableKey;
 pub use objects::{CreatedPair, Template};
+pub use root_rotation::{RotationProgress, RotationReport};
 
 use crate::audit::{AuditChain, AuditEvent, ChainVerifier};
 use crate::cache::{CacheStats, KeyCache};
@@ -134,13 +136,14 @@ struct Inner {
     cache: KeyCache<UsableKey>,
     audit: audit_queue::AuditQueue,
     chain: Arc<AuditChain>,
-    /// The root of trust this process unsealed with, and where `root.seal` is.
-    root: Arc<dyn RootOfTrust>,
+    /// The root of trust that seals `root.seal` now: the one this process
+    /// unsealed with, until a migration replaces it.
+    root: std::sync::RwLock<Arc<dyn RootOfTrust>>,
     data_dir: PathBuf,
+    /// Held while `root.seal` is being rewritten (rotation, migration), so
+    /// two of them never interleave in one process.
+    seal_file: tokio::sync::Mutex<()>,
 }
-
-/// The purpose string of the audit key derived from the root.
-const AUDIT_KEY_PURPOSE: &str = "audit-chain";
 
 impl Kms {
     /// Creates a new install. Refuses if `root.seal` exists in the data
@@ -157,7 +160,8 @@ impl Kms {
         let sealed = root
             .seal(&root_key, &SealContext { install, term: 1 })
             .await?;
-        let chain = Arc::new(AuditChain::new(root_key.derive(AUDIT_KEY_PURPOSE).expose()));
+        let ring = ring::RootRing::new(root_key)?;
+        let chain = Arc::new(ring.audit_chain());
         let store = store::open(&opts.database_url, Arc::clone(&chain), opts.store.clone()).await?;
         if store.audit_head().await?.is_some() {
             store.close().await;
@@ -178,14 +182,7 @@ impl Kms {
             )],
         };
         file.store(&seal_path, true)?;
-        let kms = Self::assemble(
-            install,
-            store,
-            chain,
-            ring::RootRing::new(root_key)?,
-            root.clone(),
-            opts,
-        );
+        let kms = Self::assemble(install, store, chain, ring, root.clone(), opts);
         let event = Actor::system().event("install.init").result("success");
         kms.inner
             .store
@@ -220,9 +217,7 @@ impl Kms {
             );
         }
         let ring = ring::RootRing::from_terms(keys, file.current_term)?;
-        let chain = Arc::new(AuditChain::new(
-            ring.current_key().derive(AUDIT_KEY_PURPOSE).expose(),
-        ));
+        let chain = Arc::new(ring.audit_chain());
         let store = store::open(&opts.database_url, Arc::clone(&chain), opts.store.clone()).await?;
         match store.audit_head().await? {
             Some(head) if chain.head_is_authentic(&head) => {}
@@ -262,10 +257,16 @@ impl Kms {
                 projects: projects::ProjectKeys::default(),
                 cache: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
                 chain,
-                root,
+                root: std::sync::RwLock::new(root),
                 data_dir: opts.data_dir.clone(),
+                seal_file: tokio::sync::Mutex::new(()),
             }),
         }
+    }
+
+    /// The root of trust that seals `root.seal` now.
+    pub(crate) fn root_of_trust(&self) -> Arc<dyn RootOfTrust> {
+        Arc::clone(&self.inner.root.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn install_id(&self) -> InstallId {

@@ -18,9 +18,11 @@ impl Kms {
     /// rename, so a crash or a failing provider leaves an install that
     /// starts with the old root or with the new one, never neither. The
     /// attempt and the outcome are audited. The running process keeps its
-    /// unsealed keys; the next start must use `to`.
+    /// unsealed keys and seals any later term with `to`; the next start
+    /// must use `to`.
     pub async fn migrate_root(&self, actor: &Actor, to: Arc<dyn RootOfTrust>) -> Result<()> {
-        let from = Arc::clone(&self.inner.root);
+        let _exclusive = self.inner.seal_file.lock().await;
+        let from = self.root_of_trust();
         let what = format!("{} -> {}", from.describe(), to.describe());
         let begin = actor.event("root.migrate.begin").object(&what);
         self.inner
@@ -28,6 +30,10 @@ impl Kms {
             .commit(Transaction::new().audit(begin))
             .await?;
         let result = self.reseal(from.as_ref(), to.as_ref()).await;
+        if result.is_ok() {
+            // Later rotations in this process must seal under the new root.
+            *self.inner.root.write().unwrap_or_else(|p| p.into_inner()) = Arc::clone(&to);
+        }
         let outcome = match &result {
             Ok(()) => "success".to_string(),
             Err(e) => format!("failed: {e}"),
