@@ -5,7 +5,13 @@
 //! strongroom serve --dev [--data-dir DIR] [--api-listen ADDR] [--kmip-listen ADDR]
 //! strongroom init --config FILE [--data-dir DIR]
 //! strongroom audit verify [--config FILE | --dev] [--data-dir DIR]
+//! strongroom root rotate [--config FILE | --dev] [--data-dir DIR]
+//! strongroom root migrate --to FILE [--config FILE | --dev] [--data-dir DIR]
 //! ```
+//!
+//! `root rotate` and `root migrate` go to the running server through its
+//! admin socket when it is running (it keeps serving), and open the install
+//! themselves when it is not.
 //!
 //! Exit status: 0 on success; 1 with a one-line `error: …` on standard error
 //! for any failure (including a broken audit chain); 2 for a usage error.
@@ -38,6 +44,30 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Rotate the root key, or move it to another root of trust.
+    Root {
+        #[command(subcommand)]
+        command: RootCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RootCommand {
+    /// A new root key term: project keys are re-wrapped under it and the old
+    /// term retired. Finishes an interrupted rotation instead, if there is one.
+    Rotate(InstallArgs),
+    /// Re-seal the root key under the root of trust of another configuration
+    /// file (only its [root] section is used).
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub install: InstallArgs,
+    /// Configuration file whose [root] section names the new root of trust.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +157,27 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             };
             (load(&args, &env, overrides)?, Job::AuditVerify)
         }
+        Command::Root {
+            command: RootCommand::Rotate(args),
+        } => {
+            let overrides = Overrides {
+                data_dir: args.data_dir.clone(),
+                ..Overrides::default()
+            };
+            (load(&args, &env, overrides)?, Job::RootRotate)
+        }
+        Command::Root {
+            command: RootCommand::Migrate(args),
+        } => {
+            let overrides = Overrides {
+                data_dir: args.install.data_dir.clone(),
+                ..Overrides::default()
+            };
+            (
+                load(&args.install, &env, overrides)?,
+                Job::RootMigrate(args.to),
+            )
+        }
     };
 
     crate::logging::init(&config.log);
@@ -144,6 +195,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Job::Serve => crate::serve::run(config).await,
             Job::Init => crate::commands::init(config).await,
             Job::AuditVerify => crate::commands::audit_verify(config).await,
+            Job::RootRotate => crate::root_commands::rotate(config).await,
+            Job::RootMigrate(to) => crate::root_commands::migrate(config, &to).await,
         }
     });
     // Connections that outlived the drain are dropped here.
@@ -155,6 +208,8 @@ enum Job {
     Serve,
     Init,
     AuditVerify,
+    RootRotate,
+    RootMigrate(PathBuf),
 }
 
 fn load(args: &InstallArgs, env: &Env, overrides: Overrides) -> anyhow::Result<config::Config> {
@@ -206,6 +261,9 @@ mod tests {
             &["strongroom", "init", "--config", "s.toml"],
             &["strongroom", "audit", "verify", "--config", "s.toml"],
             &["strongroom", "audit", "verify", "--dev", "--data-dir", "d"],
+            &["strongroom", "root", "rotate", "--config", "s.toml"],
+            &["strongroom", "root", "rotate", "--dev", "--data-dir", "d"],
+            &["strongroom", "root", "migrate", "--dev", "--to", "new.toml"],
         ] {
             Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         }

@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod bootstrap;
 pub mod cli;
 pub mod commands;
@@ -40,6 +41,7 @@ pub mod http;
 pub mod install;
 pub mod logging;
 pub mod root;
+pub mod root_commands;
 pub mod serve;
 pub mod shutdown;
 pub mod tls;

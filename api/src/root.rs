@@ -71,6 +71,41 @@ pub async fn configured_root(
     }
 }
 
+/// The root of trust a migration moves to: the `[root]` section of the
+/// configuration file `path`, and nothing else from it. `STRONGROOM_*`
+/// variables are not applied: they describe the install's current root.
+/// An HSM target gets a fresh root-wrapping key in its token, as at init.
+pub async fn migration_target(
+    path: &Path,
+    data_dir: &Path,
+) -> anyhow::Result<Arc<dyn RootOfTrust>> {
+    let no_env = crate::config::Env::from_pairs([]);
+    let this_install = crate::config::Overrides {
+        data_dir: Some(data_dir.to_path_buf()),
+        ..crate::config::Overrides::default()
+    };
+    let target = crate::config::load(
+        Some(path),
+        crate::config::Mode::Production,
+        &no_env,
+        &this_install,
+    )
+    .with_context(|| format!("migration target {}", path.display()))?;
+    if let RootConfig::Software { passphrase_file } = &target.root {
+        // The process environment holds the current root's passphrase, if
+        // any: the target must name its own file.
+        let Some(file) = passphrase_file else {
+            bail!(
+                "migration target {}: a software root needs root.passphrase_file",
+                path.display()
+            );
+        };
+        let passphrase = read_passphrase_file(file)?;
+        return Ok(Arc::new(SoftwareRoot::from_passphrase(passphrase)));
+    }
+    configured_root(&target, true).await
+}
+
 /// The software root's passphrase: `STRONGROOM_ROOT_PASSPHRASE` if set, else
 /// the first line of the passphrase file.
 fn passphrase(file: Option<&Path>) -> anyhow::Result<SecretString> {

@@ -9,7 +9,8 @@
 //!   Kms (root unsealed, storage, audit queue) ◀──────────────────────┘
 //! ```
 //!
-//! Start-up: data directory → TLS → root of trust and storage (`Kms`) → bind
+//! Start-up: data directory → admin socket (refuses if a server already
+//! runs on this data directory) → TLS → root of trust and storage (`Kms`) → bind
 //! listeners → (dev) default organization, project and `bootstrap.json` →
 //! serve → wait until `Kms::ready()` → log "ready". Shutdown: stop accepting,
 //! drain in-flight requests (bounded), stop the sweeper, `Kms::close()`.
@@ -48,6 +49,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     let dev = config.mode == Mode::Dev;
 
     install::prepare_data_dir(&mut config, dev)?;
+    // Bound first: it also tells whether another server already runs here.
+    let admin_listener = crate::admin::bind(&config.data_dir).await?;
     let prepared = prepare_tls(&config)?;
 
     let (kms, fresh) = if dev {
@@ -56,7 +59,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         (install::open_existing(&config).await?, false)
     };
 
-    let result = serve(&config, &kms, fresh, prepared, signals).await;
+    let result = serve(&config, &kms, fresh, prepared, admin_listener, signals).await;
     kms.close().await;
     match &result {
         Ok(()) => tracing::info!("stopped"),
@@ -104,6 +107,7 @@ async fn serve(
     kms: &Kms,
     fresh: bool,
     prepared: Prepared,
+    admin_listener: tokio::net::UnixListener,
     mut signals: OsSignals,
 ) -> anyhow::Result<()> {
     let api_listener = bind(config.api.listen, "HTTPS API").await?;
@@ -143,6 +147,15 @@ async fn serve(
             let limits = http::server::Limits::default();
             let result = http::server::serve(api_listener, tls, router, limits, signal).await;
             ("HTTPS API", result)
+        });
+    }
+    {
+        let kms = kms.clone();
+        let signal = shutdown.signal();
+        let path = crate::admin::socket_path(&config.data_dir);
+        listeners.spawn(async move {
+            let result = crate::admin::serve(admin_listener, path, kms, signal).await;
+            ("admin socket", result)
         });
     }
     // The KMIP listener (kmip-server) is spawned here, with the same state

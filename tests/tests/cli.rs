@@ -963,3 +963,135 @@ fn production_install_on_an_aws_kms_root() {
     assert!(status.success(), "{stderr}");
     assert!(stdout.contains("audit chain intact"), "{stdout}");
 }
+
+/// The seal file's current term and its list of terms.
+fn seal_terms(data: &Path) -> (u64, Vec<u64>) {
+    let seal: Value =
+        serde_json::from_slice(&std::fs::read(data.join("root.seal")).unwrap()).unwrap();
+    let terms = seal["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["term"].as_u64().unwrap())
+        .collect();
+    (seal["currentTerm"].as_u64().unwrap(), terms)
+}
+
+#[test]
+fn root_rotate_runs_inside_the_running_server_and_on_a_stopped_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let dir = data.to_str().unwrap();
+    let mut server = start_dev(&data, &[]);
+    let port = api_port(&server.stdout());
+    let ca = std::fs::read(data.join("tls/ca.pem")).unwrap();
+    assert_eq!(mode(&data.join("admin.sock")), 0o600);
+
+    // A second server on the same data directory is refused.
+    let (status, _, stderr) = run(strongroom(&[
+        "serve",
+        "--dev",
+        "--data-dir",
+        dir,
+        "--api-listen",
+        "127.0.0.1:0",
+    ]));
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        error_line(&stderr).contains("another strongroom server is running"),
+        "{stderr}"
+    );
+
+    // Through the running server, which keeps serving.
+    let (status, stdout, stderr) = run(strongroom(&["root", "rotate", "--dev", "--data-dir", dir]));
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stdout.contains("rotated the root key to term 2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("terms [1] retired"), "{stdout}");
+    assert_eq!(seal_terms(&data), (2, vec![2]));
+    assert_eq!(get_json(port, &ca, "/readyz").0, 200);
+    assert!(server.terminate().success(), "{}", server.stderr());
+    drop(server);
+    assert!(!data.join("admin.sock").exists());
+
+    // With no server running, the command opens the install itself.
+    let (status, stdout, stderr) = run(strongroom(&["root", "rotate", "--dev", "--data-dir", dir]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("term 3"), "{stdout}");
+    assert_eq!(seal_terms(&data), (3, vec![3]));
+
+    // The install restarts on the new term and its chain verifies.
+    let mut server = start_dev(&data, &[]);
+    assert!(server.terminate().success(), "{}", server.stderr());
+    let (status, stdout, stderr) =
+        run(strongroom(&["audit", "verify", "--dev", "--data-dir", dir]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.starts_with("audit chain intact"), "{stdout}");
+}
+
+#[test]
+fn root_migrate_moves_a_dev_install_to_a_passphrase_without_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let dir = data.to_str().unwrap();
+    let mut server = start_dev(&data, &[]);
+    assert!(server.terminate().success(), "{}", server.stderr());
+    drop(server);
+
+    let passphrase = tmp.path().join("passphrase");
+    std::fs::write(&passphrase, "migrated passphrase\n").unwrap();
+    std::fs::set_permissions(&passphrase, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let target = tmp.path().join("target.toml");
+    std::fs::write(
+        &target,
+        "data_dir = \"data\"\n[root]\nprovider = \"software\"\npassphrase_file = \"passphrase\"\n",
+    )
+    .unwrap();
+
+    // A target that cannot work changes nothing.
+    let broken = tmp.path().join("broken.toml");
+    std::fs::write(&broken, "[root]\nprovider = \"software\"\n").unwrap();
+    let before = std::fs::read(data.join("root.seal")).unwrap();
+    let (status, _, stderr) = run(strongroom(&[
+        "root",
+        "migrate",
+        "--dev",
+        "--data-dir",
+        dir,
+        "--to",
+        broken.to_str().unwrap(),
+    ]));
+    assert_eq!(status.code(), Some(1));
+    assert!(error_line(&stderr).contains("passphrase_file"), "{stderr}");
+    assert_eq!(std::fs::read(data.join("root.seal")).unwrap(), before);
+
+    // Through the running server this time.
+    let mut server = start_dev(&data, &[]);
+    let (status, stdout, stderr) = run(strongroom(&[
+        "root",
+        "migrate",
+        "--dev",
+        "--data-dir",
+        dir,
+        "--to",
+        target.to_str().unwrap(),
+    ]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("now sealed by"), "{stdout}");
+    assert!(server.terminate().success(), "{}", server.stderr());
+    drop(server);
+
+    // The passphrase configuration opens it; the dev key file no longer does.
+    let (status, stdout, stderr) = run(strongroom(&[
+        "audit",
+        "verify",
+        "--config",
+        target.to_str().unwrap(),
+    ]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.starts_with("audit chain intact"), "{stdout}");
+    let (status, _, _) = run(strongroom(&["audit", "verify", "--dev", "--data-dir", dir]));
+    assert_eq!(status.code(), Some(1));
+}
