@@ -347,3 +347,69 @@ async fn issuance_follows_the_ca_key_lifecycle_and_validity() {
         Err(Error::Kms(_))
     ));
 }
+
+#[tokio::test]
+async fn p384_and_ed25519_cas_sign_what_openssl_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kms, project) = install(dir.path()).await;
+    let sh = Scratch::new(dir.path());
+    for (spec, algorithm) in [
+        (KeySpec::EcP384, "ecdsa-with-SHA384"),
+        (KeySpec::Ed25519, "ED25519"),
+    ] {
+        let ca = ca(&kms, project, spec, "Strongroom CA").await;
+        sh.write("ca.pem", ca.certificate().pem().unwrap());
+        let text = sh.openssl_ok(&["x509", "-in", "ca.pem", "-noout", "-text"]);
+        assert!(
+            text.contains(&format!("Signature Algorithm: {algorithm}")),
+            "{text}"
+        );
+        let key = generate_p256().unwrap();
+        let client = ca
+            .issue_client(key.public_key(), "erin", days(1))
+            .await
+            .unwrap();
+        sh.write("client.pem", client.pem().unwrap());
+        let crl = ca
+            .crl(&[], &CrlParams::starting_now(Duration::days(1)).unwrap())
+            .await
+            .unwrap();
+        sh.write("crl.pem", crl.pem().unwrap());
+        let (ok, said) = sh.verify(
+            "client.pem",
+            &["-purpose", "sslclient", "-crl_check", "-CRLfile", "crl.pem"],
+        );
+        assert!(ok, "{spec:?}: {said}");
+    }
+}
+
+#[tokio::test]
+async fn revocation_by_stored_hex_serial() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kms, project) = install(dir.path()).await;
+    let ca = ca(&kms, project, KeySpec::EcP256, "Strongroom KMIP CA").await;
+    let key = generate_p256().unwrap();
+    let client = ca
+        .issue_client(key.public_key(), "frank", days(1))
+        .await
+        .unwrap();
+    // What `client revoke` would keep: the serial as text.
+    let stored = client.serial_hex();
+    let crl = ca
+        .crl(
+            &[RevokedCertificate {
+                serial: pki::x509::issue::serial_from_hex(&stored).unwrap(),
+                revoked_at: OffsetDateTime::now_utc(),
+                reason: Some(CrlReason::CessationOfOperation),
+            }],
+            &CrlParams::starting_now(Duration::days(1)).unwrap(),
+        )
+        .await
+        .unwrap();
+    let sh = Scratch::new(dir.path());
+    sh.write("ca.pem", ca.certificate().pem().unwrap());
+    sh.write("client.pem", client.pem().unwrap());
+    sh.write("crl.pem", crl.pem().unwrap());
+    let (ok, said) = sh.verify("client.pem", &["-crl_check", "-CRLfile", "crl.pem"]);
+    assert!(!ok && said.contains("certificate revoked"), "{said}");
+}

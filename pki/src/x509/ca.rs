@@ -112,6 +112,15 @@ pub struct CertificateAuthority<S> {
     certificate: CaCertificate,
 }
 
+impl<S> std::fmt::Debug for CertificateAuthority<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateAuthority")
+            .field("subject", &self.certificate.subject().to_string())
+            .field("serial", &self.certificate.certificate().serial_hex())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: Signer> CertificateAuthority<S> {
     /// Creates a self-signed CA named `common_name` that issues end-entity
     /// certificates only (path length 0).

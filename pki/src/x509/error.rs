@@ -28,6 +28,10 @@ pub enum Error {
     #[error("the certificate would outlive its CA (the CA certificate expires at {ca_not_after})")]
     OutlivesIssuer { ca_not_after: String },
 
+    /// A serial number given as text is not one.
+    #[error("invalid serial number: {0}")]
+    InvalidSerial(&'static str),
+
     /// A certificate profile cannot be applied as asked.
     #[error("profile {profile}: {reason}")]
     Profile {

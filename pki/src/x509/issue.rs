@@ -212,6 +212,32 @@ pub(crate) fn random_serial() -> Result<SerialNumber> {
     }
 }
 
+/// A serial number from hex, as [`IssuedCertificate::serial_hex`] writes it
+/// (at most 40 hex digits, the 20 bytes RFC 5280 allows; upper or lower
+/// case; an odd count is read with a leading zero).
+pub fn serial_from_hex(hex: &str) -> Result<SerialNumber> {
+    const REFUSED: Error = Error::InvalidSerial("a serial number is 1 to 40 hex digits");
+    if hex.is_empty() || hex.len() > 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(REFUSED);
+    }
+    let padded = if hex.len() % 2 == 1 {
+        format!("0{hex}")
+    } else {
+        hex.to_owned()
+    };
+    let bytes = padded
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or(REFUSED)
+        })
+        .collect::<Result<Vec<u8>>>()?;
+    SerialNumber::new(&bytes).map_err(|_| REFUSED)
+}
+
 pub(crate) fn hex_of(bytes: &[u8]) -> String {
     let trimmed = match bytes.iter().position(|&b| b != 0) {
         Some(i) => &bytes[i..],
@@ -235,6 +261,18 @@ mod tests {
             assert!(bytes.iter().any(|&x| x != 0));
             // DER: a leading byte with the top bit set would make it negative.
             assert!(bytes[0] & 0x80 == 0 || bytes[0] == 0);
+        }
+    }
+
+    #[test]
+    fn serials_round_trip_through_hex() {
+        let s = random_serial().unwrap();
+        let hex = hex_of(s.as_bytes());
+        assert_eq!(serial_from_hex(&hex).unwrap(), s);
+        assert_eq!(serial_from_hex(&hex.to_ascii_uppercase()).unwrap(), s);
+        assert_eq!(serial_from_hex("abc").unwrap().as_bytes(), [0x0a, 0xbc]);
+        for bad in ["", "xyz", "+1", &"1".repeat(41)] {
+            assert!(serial_from_hex(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -172,7 +172,7 @@ impl SubjectAltNames {
     /// Adds `name` as an IP address if it parses as one, else as a DNS name.
     pub fn add(&mut self, name: &str) -> Result<()> {
         match name.parse::<IpAddr>() {
-            Ok(ip) => self.add_ip(name, ip),
+            Ok(ip) => self.add_ip(ip),
             Err(_) => self.add_dns(name),
         }
     }
@@ -188,9 +188,9 @@ impl SubjectAltNames {
     }
 
     /// Adds an IP address.
-    pub fn add_ip(&mut self, shown_as: &str, ip: IpAddr) -> Result<()> {
+    pub fn add_ip(&mut self, ip: IpAddr) -> Result<()> {
         if !self.ips.contains(&ip) {
-            self.make_room(shown_as)?;
+            self.make_room(&ip.to_string())?;
             self.ips.push(ip);
         }
         Ok(())

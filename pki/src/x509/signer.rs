@@ -37,6 +37,23 @@ pub trait Signer: Send + Sync {
     async fn sign(&self, tbs: &[u8]) -> Result<Vec<u8>>;
 }
 
+/// A shared signer signs as the one it shares, so a CA can be held as
+/// `CertificateAuthority<Arc<dyn Signer>>`.
+#[async_trait]
+impl<T: Signer + ?Sized> Signer for std::sync::Arc<T> {
+    fn algorithm(&self) -> AlgorithmIdentifierOwned {
+        (**self).algorithm()
+    }
+
+    fn public_key(&self) -> SubjectPublicKeyInfoOwned {
+        (**self).public_key()
+    }
+
+    async fn sign(&self, tbs: &[u8]) -> Result<Vec<u8>> {
+        (**self).sign(tbs).await
+    }
+}
+
 /// A [`Signer`] whose key is a Private Key object in a `kms-core` project.
 #[derive(Clone)]
 pub struct KmsSigner {
