@@ -1,0 +1,3 @@
+//! # The KMIP XML encoding
+mod names;
+pub use names::normalize_name;
