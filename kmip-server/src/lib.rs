@@ -13,3 +13,6 @@
 //! listener beside the HTTPS one.
 
 #![forbid(unsafe_code)]
+
+pub mod ttlv;
+pub mod xml;

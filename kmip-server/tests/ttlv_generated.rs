@@ -1,0 +1,277 @@
+//! `src/ttlv/kmip_1_4.rs` is generated from `shared/kmip/kmip_1_4.json`.
+//! This test regenerates it and fails if the committed file differs, so the
+//! constants cannot drift from the table. To rewrite the file after the
+//! table changes: `STRONGROOM_REGENERATE=1 cargo test -p kmip-server --test
+//! ttlv_generated`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use kmip_server::xml::normalize_name;
+use serde_json::Value as Json;
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn json_path() -> PathBuf {
+    manifest_dir().join("../../shared/kmip/kmip_1_4.json")
+}
+
+fn generated_path() -> PathBuf {
+    manifest_dir().join("src/ttlv/kmip_1_4.rs")
+}
+
+/// "IVCounterNonce" → "IV_COUNTER_NONCE", "DES3" → "DES3", "PKCS_1" →
+/// "PKCS_1": a word break before an upper-case letter that follows a
+/// lower-case letter or digit, or that starts a capitalised word after an
+/// acronym.
+fn screaming(camel: &str) -> String {
+    let chars: Vec<char> = camel.chars().collect();
+    let mut out = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p));
+        let next = chars.get(i + 1);
+        let boundary = c.is_ascii_uppercase()
+            && match prev {
+                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
+                _ => false,
+            };
+        if boundary && !out.ends_with('_') {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+fn tag_value(v: &Json) -> u32 {
+    match v {
+        Json::Number(n) => {
+            u32::try_from(n.as_u64().expect("tag is a number")).expect("tag fits u32")
+        }
+        Json::String(s) => u32::from_str_radix(s.trim_start_matches("0x"), 16).expect("tag is hex"),
+        other => panic!("tag value {other} is neither a number nor a hex string"),
+    }
+}
+
+fn rust_str(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// The names and values of one enumeration or mask, in value order.
+struct Set {
+    kmip: String,
+    comment: String,
+    tags: Vec<String>,
+    values: Vec<(u32, String)>,
+}
+
+fn sets(json: &Json, key: &str) -> Vec<Set> {
+    json[key]
+        .as_array()
+        .expect("array of sets")
+        .iter()
+        .map(|e| {
+            let mut values: Vec<(u32, String)> = e["values"]
+                .as_object()
+                .expect("values object")
+                .iter()
+                .map(|(name, v)| {
+                    let v = u32::try_from(v.as_u64().expect("value is a number")).expect("u32");
+                    (v, name.clone())
+                })
+                .collect();
+            values.sort();
+            Set {
+                kmip: e["name"].as_str().expect("name").to_owned(),
+                comment: e["comment"].as_str().unwrap_or_default().trim().to_owned(),
+                tags: e["tags"]
+                    .as_array()
+                    .expect("tags")
+                    .iter()
+                    .map(|t| t.as_str().expect("tag name").to_owned())
+                    .collect(),
+                values,
+            }
+        })
+        .collect()
+}
+
+fn emit_set(out: &mut String, macro_name: &str, set: &Set, tag_consts: &BTreeMap<String, String>) {
+    let ty = normalize_name(&set.kmip);
+    let tags: Vec<&str> = set
+        .tags
+        .iter()
+        .map(|t| {
+            tag_consts
+                .get(t)
+                .unwrap_or_else(|| panic!("{} names unknown tag {t}", set.kmip))
+                .as_str()
+        })
+        .collect();
+    writeln!(out, "    {macro_name}! {{").unwrap();
+    writeln!(out, "        /// {} (KMIP 1.4 {}).", set.kmip, set.comment).unwrap();
+    writeln!(
+        out,
+        "        {ty}, {}, {}, [{}], {{",
+        rust_str(&set.kmip),
+        rust_str(&ty),
+        tags.join(", ")
+    )
+    .unwrap();
+    let mut seen = BTreeSet::new();
+    for (v, name) in &set.values {
+        let xml = normalize_name(name);
+        let konst = screaming(&xml);
+        assert!(
+            seen.insert(konst.clone()),
+            "{}: duplicate constant {konst}",
+            set.kmip
+        );
+        writeln!(
+            out,
+            "            {konst} = 0x{v:08X}, {}, {};",
+            rust_str(name),
+            rust_str(&xml)
+        )
+        .unwrap();
+    }
+    writeln!(out, "        }}").unwrap();
+    writeln!(out, "    }}").unwrap();
+}
+
+fn generate(json: &Json) -> String {
+    let mut tags: Vec<(u32, String)> = json["tags"]
+        .as_object()
+        .expect("tags object")
+        .iter()
+        .map(|(name, v)| (tag_value(v), name.clone()))
+        .collect();
+    tags.sort();
+    let mut out = String::new();
+    out.push_str(
+        "//! KMIP 1.4 tags, enumerations and masks. GENERATED by tests/ttlv_generated.rs\n\
+         //! from shared/kmip/kmip_1_4.json: do not edit; regenerate with\n\
+         //! `STRONGROOM_REGENERATE=1 cargo test -p kmip-server --test ttlv_generated`.\n\n\
+         use super::Tag;\n\n\
+         impl Tag {\n",
+    );
+    let mut tag_consts = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for pair in tags.windows(2) {
+        assert!(
+            pair[0].0 != pair[1].0,
+            "tag 0x{:06X} defined twice",
+            pair[0].0
+        );
+    }
+    for (v, name) in &tags {
+        let konst = screaming(&normalize_name(name));
+        assert!(seen.insert(konst.clone()), "duplicate tag constant {konst}");
+        writeln!(out, "    /// {name}").unwrap();
+        writeln!(out, "    pub const {konst}: Tag = Tag(0x{v:06X});").unwrap();
+        tag_consts.insert(name.clone(), konst);
+    }
+    out.push_str("}\n\n/// Every KMIP 1.4 tag: value, KMIP name, XML name; sorted by value.\n");
+    out.push_str("pub(crate) static TAGS: &[(u32, &str, &str)] = &[\n");
+    for (v, name) in &tags {
+        writeln!(
+            out,
+            "    (0x{v:06X}, {}, {}),",
+            rust_str(name),
+            rust_str(&normalize_name(name))
+        )
+        .unwrap();
+    }
+    out.push_str("];\n\n");
+
+    for (module, macro_name, def, key) in [
+        ("enums", "kmip_enum", "EnumDef", "enums"),
+        ("masks", "kmip_mask", "MaskDef", "masks"),
+    ] {
+        let sets = sets(json, key);
+        writeln!(
+            out,
+            "/// KMIP 1.4 {module} (§9.1.3.{}).",
+            if module == "enums" { 2 } else { 3 }
+        )
+        .unwrap();
+        writeln!(out, "pub mod {module} {{").unwrap();
+        writeln!(
+            out,
+            "    use crate::ttlv::names::{{{macro_name}, {def}, NamedValue}};"
+        )
+        .unwrap();
+        writeln!(out, "    use crate::ttlv::Tag;\n").unwrap();
+        for set in &sets {
+            emit_set(&mut out, macro_name, set, &tag_consts);
+            out.push('\n');
+        }
+        writeln!(out, "    /// Every {module} definition.").unwrap();
+        writeln!(out, "    pub static ALL: &[&{def}] = &[").unwrap();
+        for set in &sets {
+            writeln!(out, "        {}::DEF,", normalize_name(&set.kmip)).unwrap();
+        }
+        writeln!(out, "    ];\n}}\n").unwrap();
+    }
+    out.pop();
+    out
+}
+
+#[test]
+fn generated_constants_match_the_kmip_1_4_table() {
+    let path = json_path();
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{} is missing: CI must check the generated constants against it",
+            path.display()
+        );
+        eprintln!("SKIPPED: {} not found (outside CI)", path.display());
+        return;
+    };
+    let json: Json = serde_json::from_str(&text).expect("kmip_1_4.json parses");
+    let fresh = generate(&json);
+    if std::env::var("STRONGROOM_REGENERATE").as_deref() == Ok("1") {
+        std::fs::write(generated_path(), &fresh).expect("write the generated file");
+    }
+    let committed = std::fs::read_to_string(generated_path()).expect("read the generated file");
+    assert!(
+        committed == fresh,
+        "src/ttlv/kmip_1_4.rs differs from what kmip_1_4.json generates; regenerate it \
+         (STRONGROOM_REGENERATE=1 cargo test -p kmip-server --test ttlv_generated)"
+    );
+}
+
+#[test]
+fn screaming_case_splits_words_and_acronyms() {
+    assert_eq!(screaming("IVCounterNonce"), "IV_COUNTER_NONCE");
+    assert_eq!(screaming("MACSignature"), "MAC_SIGNATURE");
+    assert_eq!(screaming("DES3"), "DES3");
+    assert_eq!(screaming("PKCS_1"), "PKCS_1");
+    assert_eq!(screaming("SymmetricKey"), "SYMMETRIC_KEY");
+}
+
+#[test]
+fn normalisation_follows_the_xml_encoding_rules() {
+    assert_eq!(normalize_name("Symmetric Key"), "SymmetricKey");
+    assert_eq!(normalize_name("3DES"), "DES3");
+    assert_eq!(normalize_name("PKCS#1"), "PKCS_1");
+    assert_eq!(normalize_name("X.509"), "X_509");
+    assert_eq!(normalize_name("IV/Counter/Nonce"), "IVCounterNonce");
+    assert_eq!(
+        normalize_name("Encrypt then MAC/sign"),
+        "EncryptThenMACSign"
+    );
+    assert_eq!(
+        normalize_name("Polynomial Sharing GF (2^16)"),
+        "PolynomialSharingGF2_16"
+    );
+    assert_eq!(
+        normalize_name("Username and Password"),
+        "UsernameAndPassword"
+    );
+}
