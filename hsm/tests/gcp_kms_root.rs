@@ -351,7 +351,10 @@ async fn a_silent_endpoint_is_bounded_by_the_time_limit() {
         .await
         .unwrap_err();
     eprintln!("silent endpoint: {err}");
-    assert!(matches!(err, GcpKmsError::Timeout { .. }), "{err:?}");
+    assert!(
+        matches!(err, GcpKmsError::Timeout { limit, .. } if limit == Duration::from_millis(500)),
+        "{err:?}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
@@ -601,4 +604,22 @@ async fn unseal_latency_against_the_stand_in() {
         times[n / 2],
         times[n * 95 / 100]
     );
+}
+
+#[tokio::test]
+async fn the_stand_in_refuses_and_reports_requests_it_does_not_know() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let standin = GcpStandIn::start().await;
+    let name = standin.create_key("root");
+    let mut stream = tokio::net::TcpStream::connect(standin.addr).await.unwrap();
+    let request = format!(
+        "POST /v1/{name}:asymmetricSign HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+    assert!(response.contains("\"NOT_FOUND\""), "{response}");
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(standin)));
+    assert!(dropped.is_err(), "an unknown request must fail the test");
 }

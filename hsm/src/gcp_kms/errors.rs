@@ -139,6 +139,7 @@ pub(crate) struct CallSite<'a> {
     pub key: &'a str,
     pub endpoint: &'a str,
     pub attempts: u32,
+    pub attempt_timeout: Duration,
     pub operation_timeout: Duration,
 }
 
@@ -161,7 +162,13 @@ impl CallSite<'_> {
                 detail,
             };
         }
-        if err.is_timeout() || err.is_exhausted() {
+        if err.is_timeout() {
+            // A timed-out attempt is not retried: the attempt's limit (or
+            // what was left of the call's) is what ran out.
+            let limit = self.attempt_timeout.min(self.operation_timeout);
+            return self.timeout_after(limit, detail);
+        }
+        if err.is_exhausted() {
             return self.timeout(detail);
         }
         if err.is_connect() || err.is_io() {
@@ -253,11 +260,16 @@ impl CallSite<'_> {
         }
     }
 
+    /// The whole call ran out of time.
     pub(crate) fn timeout(&self, detail: String) -> GcpKmsError {
+        self.timeout_after(self.operation_timeout, detail)
+    }
+
+    fn timeout_after(&self, limit: Duration, detail: String) -> GcpKmsError {
         GcpKmsError::Timeout {
             operation: self.operation,
             endpoint: self.endpoint.to_string(),
-            limit: self.operation_timeout,
+            limit,
             detail,
         }
     }
@@ -291,6 +303,7 @@ mod tests {
             key: "projects/p/locations/l/keyRings/r/cryptoKeys/root",
             endpoint: "https://cloudkms.googleapis.com",
             attempts: 4,
+            attempt_timeout: Duration::from_secs(5),
             operation_timeout: Duration::from_secs(10),
         }
     }
@@ -351,7 +364,10 @@ mod tests {
         ));
         assert!(matches!(s.classify(&auth), GcpKmsError::Credentials { .. }));
         let timeout = GaxError::timeout("deadline");
-        assert!(matches!(s.classify(&timeout), GcpKmsError::Timeout { .. }));
+        assert!(matches!(
+            s.classify(&timeout),
+            GcpKmsError::Timeout { limit, .. } if limit == Duration::from_secs(5)
+        ));
         let refused = GaxError::connect("connection refused");
         assert!(matches!(s.classify(&refused), GcpKmsError::Network { .. }));
         let exhausted = GaxError::exhausted(service(Code::ResourceExhausted, "quota"));

@@ -288,6 +288,7 @@ impl GcpKmsRoot {
             key: &self.key_name,
             endpoint: &self.endpoint,
             attempts: self.resilience.max_attempts.max(1),
+            attempt_timeout: self.resilience.attempt_timeout,
             operation_timeout: self.resilience.operation_timeout,
         }
     }
