@@ -31,12 +31,14 @@ pub async fn init(mut config: Config) -> anyhow::Result<()> {
         RootConfig::Software { .. } => "software root of trust (passphrase)",
         RootConfig::Pkcs11(_) => "PKCS#11 root of trust (a non-extractable key in the token)",
         RootConfig::AwsKms(_) => "AWS KMS root of trust",
+        RootConfig::GcpKms(_) => "Google Cloud KMS root of trust",
     };
     println!("initialised install {install_id} in {}", data_dir.display());
     let keep = match &config.root {
         RootConfig::Software { .. } => "keep the passphrase safe",
         RootConfig::Pkcs11(_) => "keep the token and its PIN safe",
         RootConfig::AwsKms(_) => "keep the KMS key enabled and never schedule its deletion",
+        RootConfig::GcpKms(_) => "keep the crypto key's versions enabled and never destroy them",
     };
     println!("root key sealed with the {how}; {keep}: without it the data cannot be opened");
     println!("next: strongroom serve{}", config_flag(&config));

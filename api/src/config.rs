@@ -127,6 +127,8 @@ pub enum RootConfig {
     Pkcs11(hsm::pkcs11::Pkcs11Config),
     /// AWS KMS: the root key is sealed by a KMS key.
     AwsKms(hsm::aws_kms::AwsKmsConfig),
+    /// Google Cloud KMS: the root key is sealed by a Cloud KMS crypto key.
+    GcpKms(hsm::gcp_kms::GcpKmsConfig),
 }
 
 impl RootConfig {
@@ -136,6 +138,7 @@ impl RootConfig {
             RootConfig::Software { .. } => "software",
             RootConfig::Pkcs11(_) => "pkcs11",
             RootConfig::AwsKms(_) => "aws-kms",
+            RootConfig::GcpKms(_) => "gcp-kms",
         }
     }
 }
@@ -281,6 +284,13 @@ enum RootSection {
         key_id: String,
         region: Option<String>,
         endpoint_url: Option<String>,
+    },
+    GcpKms {
+        /// `projects/P/locations/L/keyRings/R/cryptoKeys/K`.
+        key_name: String,
+        endpoint_url: Option<String>,
+        /// `application-default` (the default) or `anonymous`.
+        credentials: Option<hsm::gcp_kms::GcpCredentials>,
     },
 }
 
@@ -524,6 +534,19 @@ pub fn load(
             region,
             endpoint_url,
         }),
+        Some(RootSection::GcpKms {
+            key_name,
+            endpoint_url,
+            credentials,
+        }) => {
+            hsm::gcp_kms::validate_key_name(&key_name)
+                .map_err(|e| ConfigError::new(format!("root: {e}")))?;
+            RootConfig::GcpKms(hsm::gcp_kms::GcpKmsConfig {
+                key_name,
+                endpoint_url,
+                credentials: credentials.unwrap_or_default(),
+            })
+        }
         None => RootConfig::Software {
             passphrase_file: None,
         },
@@ -532,6 +555,7 @@ pub fn load(
         match provider {
             "pkcs11" if root.provider() == "pkcs11" => {}
             "aws-kms" if root.provider() == "aws-kms" => {}
+            "gcp-kms" if root.provider() == "gcp-kms" => {}
             "software" => {
                 if root.provider() != "software" {
                     root = RootConfig::Software {
@@ -539,9 +563,16 @@ pub fn load(
                     };
                 }
             }
+            "pkcs11" | "aws-kms" | "gcp-kms" => {
+                return Err(ConfigError::new(format!(
+                    "environment variable {}={provider:?}: the configuration file's [root] section configures {:?}; the variable can confirm it or choose \"software\", and the provider's settings belong in the file",
+                    env::ROOT_PROVIDER,
+                    root.provider()
+                )));
+            }
             other => {
                 return Err(ConfigError::new(format!(
-                    "environment variable {}={other:?}: unknown root of trust provider, expected \"software\"",
+                    "environment variable {}={other:?}: unknown root of trust provider, expected \"software\", \"pkcs11\", \"aws-kms\" or \"gcp-kms\"",
                     env::ROOT_PROVIDER
                 )));
             }
@@ -937,6 +968,76 @@ capacity = 42
         .unwrap_err()
         .to_string();
         assert!(err.contains("pin"), "{err}");
+    }
+
+    #[test]
+    fn gcp_kms_root_parses_strictly() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = "projects/acme/locations/europe-west1/keyRings/strongroom/cryptoKeys/root";
+        let load_text = |text: &str, env: &Env| {
+            let path = write(dir.path(), text);
+            load(Some(&path), Mode::Production, env, &Overrides::default())
+        };
+        let text =
+            format!("data_dir = \"/x\"\n[root]\nprovider = \"gcp-kms\"\nkey_name = \"{key}\"\n");
+        let c = load_text(&text, &no_env()).unwrap();
+        assert_eq!(
+            c.root,
+            RootConfig::GcpKms(hsm::gcp_kms::GcpKmsConfig::new(key))
+        );
+        assert_eq!(c.root.provider(), "gcp-kms");
+
+        let text = format!(
+            "data_dir = \"/x\"\n[root]\nprovider = \"gcp-kms\"\nkey_name = \"{key}\"\nendpoint_url = \"http://127.0.0.1:9\"\ncredentials = \"anonymous\"\n"
+        );
+        let c = load_text(
+            &text,
+            &Env::from_pairs([("STRONGROOM_ROOT_PROVIDER", "gcp-kms")]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.root,
+            RootConfig::GcpKms(
+                hsm::gcp_kms::GcpKmsConfig::new(key)
+                    .with_endpoint_url("http://127.0.0.1:9")
+                    .with_credentials(hsm::gcp_kms::GcpCredentials::Anonymous)
+            )
+        );
+        // The environment may switch to the software root, not to another
+        // provider whose settings are not in the file.
+        let c = load_text(
+            &text,
+            &Env::from_pairs([("STRONGROOM_ROOT_PROVIDER", "software")]),
+        )
+        .unwrap();
+        assert_eq!(c.root.provider(), "software");
+        let err = load_text(
+            &text,
+            &Env::from_pairs([("STRONGROOM_ROOT_PROVIDER", "aws-kms")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("configures \"gcp-kms\""), "{err}");
+
+        for (bad, needle) in [
+            (format!("key_name = \"{key}\"\nkey_id = \"x\"\n"), "key_id"),
+            (
+                format!("key_name = \"{key}\"\ncredentials = \"adc\"\n"),
+                "adc",
+            ),
+            (
+                "key_name = \"projects/acme/cryptoKeys/root\"\n".to_string(),
+                "not a Cloud KMS crypto key name",
+            ),
+            (
+                "endpoint_url = \"http://127.0.0.1:9\"\n".to_string(),
+                "key_name",
+            ),
+        ] {
+            let text = format!("data_dir = \"/x\"\n[root]\nprovider = \"gcp-kms\"\n{bad}");
+            let err = load_text(&text, &no_env()).unwrap_err().to_string();
+            assert!(err.contains(needle), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //!
 //! * Dev mode: the software root with a generated key file, `root.key` in the
 //!   data directory (0600), standing in for a passphrase.
-//! * Otherwise, `[root] provider` picks the provider. Today that is
-//!   `software`, whose passphrase comes from `STRONGROOM_ROOT_PASSPHRASE` or
-//!   from `root.passphrase_file` — never from a command-line argument, which
-//!   other users could read from the process list.
+//! * Otherwise, `[root] provider` picks the provider: `software`, whose
+//!   passphrase comes from `STRONGROOM_ROOT_PASSPHRASE` or from
+//!   `root.passphrase_file` — never from a command-line argument, which
+//!   other users could read from the process list — or `pkcs11`, `aws-kms`
+//!   or `gcp-kms` (the `hsm` crate), whose credentials come from their own
+//!   standard sources, never from this configuration.
 //!
 //! Secrets read here go straight into [`secrecy`] / [`zeroize`] types.
 
@@ -66,6 +68,12 @@ pub async fn configured_root(
             let root = hsm::aws_kms::AwsKmsRoot::connect(aws)
                 .await
                 .context("AWS KMS root of trust")?;
+            Ok(Arc::new(root))
+        }
+        RootConfig::GcpKms(gcp) => {
+            let root = hsm::gcp_kms::GcpKmsRoot::connect(gcp)
+                .await
+                .context("Google Cloud KMS root of trust")?;
             Ok(Arc::new(root))
         }
     }

@@ -1094,4 +1094,116 @@ fn root_migrate_moves_a_dev_install_to_a_passphrase_without_a_restart() {
     assert!(stdout.starts_with("audit chain intact"), "{stdout}");
     let (status, _, _) = run(strongroom(&["audit", "verify", "--dev", "--data-dir", dir]));
     assert_eq!(status.code(), Some(1));
+/// The Cloud KMS stand-in of hsm's tests, kept in one place.
+#[path = "../../hsm/tests/gcp_support/mod.rs"]
+mod gcp_support;
+
+/// A production install on a Google Cloud KMS root (the Cloud KMS REST
+/// stand-in on loopback): init seals the root key, serve opens it, and a
+/// disabled key, a denied permission, an unknown key or missing credentials
+/// stop start-up with a message naming the problem.
+#[test]
+fn production_install_on_a_gcp_kms_root() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let standin = runtime.block_on(gcp_support::GcpStandIn::start());
+    let key_name = standin.create_key("root");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let tls = api::bootstrap::ensure_dev_tls(tmp.path()).unwrap();
+    let endpoint = standin.endpoint.clone();
+    let write_config = |key: &str, credentials: &str| {
+        let config = tmp.path().join("strongroom.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"data\"\n[api]\ntls_cert = \"tls/server.pem\"\ntls_key = \"tls/server.key\"\n\
+                 [root]\nprovider = \"gcp-kms\"\nkey_name = \"{key}\"\n\
+                 endpoint_url = \"{endpoint}\"\ncredentials = \"{credentials}\"\n"
+            ),
+        )
+        .unwrap();
+        config
+    };
+    let config = write_config(&key_name, "anonymous");
+    let cfg = config.to_str().unwrap();
+    // Nothing from the developer's Google Cloud setup leaks in.
+    let with_gcp = |args: &[&str]| {
+        let mut cmd = strongroom(args);
+        cmd.env_remove("GOOGLE_APPLICATION_CREDENTIALS");
+        cmd
+    };
+    let serve = |cmd_args: &[&str]| {
+        let mut args = vec!["serve", "--config", cfg, "--api-listen", "127.0.0.1:0"];
+        args.extend_from_slice(cmd_args);
+        with_gcp(&args)
+    };
+
+    let (status, stdout, stderr) = run(with_gcp(&["init", "--config", cfg]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("Google Cloud KMS"), "{stdout}");
+
+    let mut serving = Process::spawn(serve(&[]));
+    serving.wait_ready().unwrap();
+    let api_port = api_port(&serving.stdout());
+    let ca = std::fs::read(&tls.ca_certificate).unwrap();
+    assert_eq!(get_json(api_port, &ca, "/readyz").0, 200);
+    assert!(serving.terminate().success(), "{}", serving.stderr());
+
+    // The key disabled in Cloud KMS: start-up stops and says so.
+    standin.set_enabled(&key_name, false);
+    let (status, _, stderr) = run(serve(&[]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(error_line(&stderr).contains("disabled"), "{stderr}");
+    standin.set_enabled(&key_name, true);
+
+    // Permission revoked.
+    standin.set_denied(&key_name, true);
+    let (status, _, stderr) = run(serve(&[]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        error_line(&stderr).contains("permission denied"),
+        "{stderr}"
+    );
+    standin.set_denied(&key_name, false);
+
+    // Another key cannot open the install; an unknown one is named.
+    let other = standin.create_key("other");
+    write_config(&other, "anonymous");
+    let (status, _, stderr) = run(with_gcp(&["audit", "verify", "--config", cfg]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(error_line(&stderr).contains("does not open"), "{stderr}");
+    write_config(&gcp_support::GcpStandIn::key_name("missing"), "anonymous");
+    let (status, _, stderr) = run(serve(&[]));
+    assert_eq!(status.code(), Some(1));
+    assert!(error_line(&stderr).contains("not found"), "{stderr}");
+
+    // Application Default Credentials that name a missing file: reported as
+    // a credentials problem, before any call.
+    write_config(&key_name, "application-default");
+    let mut cmd = serve(&[]);
+    cmd.env(
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        tmp.path().join("no-such-credentials.json"),
+    );
+    let (status, _, stderr) = run(cmd);
+    assert_eq!(status.code(), Some(1));
+    assert!(error_line(&stderr).contains("credentials"), "{stderr}");
+
+    // A malformed key name is a configuration error.
+    write_config("projects/acme/cryptoKeys/root", "anonymous");
+    let (status, _, stderr) = run(serve(&[]));
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(error_line(&stderr).contains("key_name"), "{stderr}");
+
+    // The right key opens it again.
+    write_config(&key_name, "anonymous");
+    let (status, stdout, stderr) = run(with_gcp(&["audit", "verify", "--config", cfg]));
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("audit chain intact"), "{stdout}");
+    drop(standin);
+    runtime.shutdown_timeout(Duration::from_secs(5));
 }
