@@ -1,7 +1,7 @@
 //! # kmip-server — KMIP 1.0–1.4 over mutual TLS
 //!
-//! This crate will own Strongroom's KMIP server: the TTLV codec (written
-//! here because the `kmip-protocol` crate only serializes requests and parses
+//! This crate is Strongroom's KMIP server: the TTLV codec (written here
+//! because the `kmip-protocol` crate only serializes requests and parses
 //! responses — it is the test client), request and response messages with
 //! batches, one file per KMIP operation, and the mutual-TLS listener on port
 //! 5696 that maps client certificates to KMIP clients in projects.
@@ -11,8 +11,8 @@
 //! crate must never touch storage or unwrap a key on its own. The binary in
 //! the `api` crate already runs one tokio runtime with a slot for this
 //! listener beside the HTTPS one.
-
 #![forbid(unsafe_code)]
 
+pub mod message;
 pub mod ttlv;
 pub mod xml;
