@@ -13,6 +13,10 @@
 //! listener beside the HTTPS one.
 #![forbid(unsafe_code)]
 
+pub mod client;
+pub mod listener;
 pub mod message;
+pub mod operations;
+pub mod processor;
 pub mod ttlv;
 pub mod xml;
