@@ -65,6 +65,10 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
                 .all(|(name, wanted)| matches(a, name, wanted, ctx))
         })
         .collect();
+    // The first match becomes the ID Placeholder for the next batch item.
+    if let Some(first) = matching.first() {
+        ctx.set_placeholder(first.unique_identifier);
+    }
     let mut out = Vec::new();
     if ctx.version.minor >= 3 {
         out.push(Ttlv::integer(

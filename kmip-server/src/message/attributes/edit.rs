@@ -5,6 +5,7 @@
 //! by client"); the server's own (Unique Identifier, State, dates it keeps,
 //! Digest, …) are Permission Denied, names it does not keep Invalid Field.
 
+use kms_core::lifecycle::State;
 use kms_core::object::Attributes;
 use kms_core::object::attributes::limits;
 
@@ -67,6 +68,7 @@ fn too_many(name: &str, max: usize) -> OperationError {
 /// Adds an instance; returns its Attribute Index.
 pub fn add(a: &mut Attributes, attr: &WireAttribute) -> OpResult<u32> {
     check_settable(&attr.name)?;
+    check_state(a, &attr.name)?;
     let value = attr.value()?;
     let index = |len: usize| u32::try_from(len).unwrap_or(u32::MAX);
     match attr.name.as_str() {
@@ -101,6 +103,7 @@ pub fn add(a: &mut Attributes, attr: &WireAttribute) -> OpResult<u32> {
 /// that index.
 pub fn modify(a: &mut Attributes, attr: &WireAttribute) -> OpResult<u32> {
     check_settable(&attr.name)?;
+    check_state(a, &attr.name)?;
     let value = attr.value()?;
     let i = attr.index.unwrap_or(0);
     let slot = usize::try_from(i).unwrap_or(usize::MAX);
@@ -119,6 +122,7 @@ pub fn modify(a: &mut Attributes, attr: &WireAttribute) -> OpResult<u32> {
 /// Deletes the instance at `index` (0 when absent).
 pub fn delete(a: &mut Attributes, name: &str, index: Option<u32>) -> OpResult<()> {
     check_settable(name)?;
+    check_state(a, name)?;
     if matches!(name, "Cryptographic Usage Mask" | "Activation Date") {
         return Err(OperationError::PermissionDenied(format!(
             "attribute {name} cannot be deleted"
@@ -144,6 +148,24 @@ pub fn delete(a: &mut Attributes, name: &str, index: Option<u32>) -> OpResult<()
         custom => a.custom.remove(custom).map(drop),
     };
     removed.ok_or_else(missing)
+}
+
+/// KMIP 1.4 §3.24 and §3.27: the Activation Date may change only while
+/// Pre-Active, the Deactivation Date only while Pre-Active or Active.
+fn check_state(a: &Attributes, name: &str) -> OpResult<()> {
+    let allowed = match name {
+        "Activation Date" => a.state == State::PreActive,
+        "Deactivation Date" => matches!(a.state, State::PreActive | State::Active),
+        _ => true,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(OperationError::PermissionDenied(format!(
+            "{name} cannot change in state {}",
+            a.state
+        )))
+    }
 }
 
 fn has_value(a: &Attributes, name: &str) -> bool {
