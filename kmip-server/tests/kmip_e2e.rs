@@ -786,3 +786,140 @@ async fn key_pairs_register_mac_rng_hash() {
     );
     server.shutdown().await;
 }
+
+/// The key material of a Get response's key block.
+fn key_material(get: &Ttlv, object: Tag) -> Vec<u8> {
+    let value = payload(get)
+        .child(object)
+        .and_then(|o| o.child(Tag::KEY_BLOCK))
+        .and_then(|b| b.child(Tag::KEY_VALUE))
+        .expect("key value");
+    bytes_of(value, Tag::KEY_MATERIAL)
+}
+
+fn register_pkcs1(object_type: u32, object: Tag, der: Vec<u8>) -> Vec<Ttlv> {
+    let block = Ttlv::structure(
+        Tag::KEY_BLOCK,
+        vec![
+            Ttlv::enumeration(Tag::KEY_FORMAT_TYPE, 3u32),
+            Ttlv::structure(Tag::KEY_VALUE, vec![Ttlv::bytes(Tag::KEY_MATERIAL, der)]),
+            Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, 4u32),
+            Ttlv::integer(Tag::CRYPTOGRAPHIC_LENGTH, 2048),
+        ],
+    );
+    vec![
+        Ttlv::enumeration(Tag::OBJECT_TYPE, object_type),
+        Ttlv::structure(
+            Tag::TEMPLATE_ATTRIBUTE,
+            vec![attr(
+                "Activation Date",
+                Ttlv::date_time(Tag::ATTRIBUTE_VALUE, 1),
+            )],
+        ),
+        Ttlv::structure(object, vec![block]),
+    ]
+}
+
+#[tokio::test]
+async fn rsa_keys_in_pkcs1() {
+    let env = Env::new().await;
+    let server = env.start(ListenerLimits::DEFAULT).await;
+    let mut c = env.connect(&server, Some(&env.alice)).await.unwrap();
+    let item = one(
+        &mut c,
+        4,
+        Op::CREATE_KEY_PAIR,
+        vec![Ttlv::structure(
+            Tag::COMMON_TEMPLATE_ATTRIBUTE,
+            vec![
+                attr(
+                    "Cryptographic Algorithm",
+                    Ttlv::enumeration(Tag::ATTRIBUTE_VALUE, 4u32),
+                ),
+                attr(
+                    "Cryptographic Length",
+                    Ttlv::integer(Tag::ATTRIBUTE_VALUE, 2048),
+                ),
+                attr("Activation Date", Ttlv::date_time(Tag::ATTRIBUTE_VALUE, 1)),
+            ],
+        )],
+    )
+    .await;
+    let private = text_of(payload(&item), Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER);
+    let public = text_of(payload(&item), Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER);
+    let pkcs1 = Ttlv::enumeration(Tag::KEY_FORMAT_TYPE, 3u32);
+    let private_pkcs1 = key_material(
+        &one(&mut c, 4, Op::GET, vec![uid(&private), pkcs1.clone()]).await,
+        Tag::PRIVATE_KEY,
+    );
+    let public_pkcs1 = key_material(
+        &one(&mut c, 4, Op::GET, vec![uid(&public), pkcs1.clone()]).await,
+        Tag::PUBLIC_KEY,
+    );
+    // RSAPrivateKey and RSAPublicKey are DER SEQUENCEs, not PKCS#8 / SPKI.
+    let private_pkcs8 = key_material(
+        &one(&mut c, 4, Op::GET, vec![uid(&private)]).await,
+        Tag::PRIVATE_KEY,
+    );
+    assert_eq!(private_pkcs1[0], 0x30);
+    assert!(private_pkcs8.len() > private_pkcs1.len());
+
+    // Registered back from PKCS#1, the keys still pair up: a signature by
+    // the re-registered private key verifies with the original public key,
+    // and one by the original with the re-registered public key.
+    let item = one(
+        &mut c,
+        4,
+        Op::REGISTER,
+        register_pkcs1(4, Tag::PRIVATE_KEY, private_pkcs1),
+    )
+    .await;
+    let private2 = text_of(payload(&item), Tag::UNIQUE_IDENTIFIER);
+    let item = one(
+        &mut c,
+        4,
+        Op::REGISTER,
+        register_pkcs1(3, Tag::PUBLIC_KEY, public_pkcs1),
+    )
+    .await;
+    let public2 = text_of(payload(&item), Tag::UNIQUE_IDENTIFIER);
+    for (signer, verifier) in [(&private2, &public), (&private, &public2)] {
+        let item = one(
+            &mut c,
+            4,
+            Op::SIGN,
+            vec![uid(signer), Ttlv::bytes(Tag::DATA, b"m".to_vec())],
+        )
+        .await;
+        let signature = bytes_of(payload(&item), Tag::SIGNATURE_DATA);
+        let item = one(
+            &mut c,
+            4,
+            Op::SIGNATURE_VERIFY,
+            vec![
+                uid(verifier),
+                Ttlv::bytes(Tag::DATA, b"m".to_vec()),
+                Ttlv::bytes(Tag::SIGNATURE_DATA, signature),
+            ],
+        )
+        .await;
+        assert_eq!(
+            payload(&item)
+                .child(Tag::VALIDITY_INDICATOR)
+                .unwrap()
+                .as_enum()
+                .unwrap(),
+            1
+        );
+    }
+    // Garbage registered as PKCS#1 is refused.
+    let item = one(
+        &mut c,
+        4,
+        Op::REGISTER,
+        register_pkcs1(4, Tag::PRIVATE_KEY, vec![0x30, 0x03, 1, 2, 3]),
+    )
+    .await;
+    assert_eq!(reason(&item), Some(INVALID_FIELD));
+    server.shutdown().await;
+}

@@ -154,7 +154,7 @@ fn processor(env: &Env) -> Processor {
     Processor::new(env.kms.clone(), Limits::DEFAULT, 64)
 }
 
-/// Mandatory vectors this server passes (71 of the 187 in v1.0, v1.3 and
+/// Mandatory vectors this server passes (74 of the 187 in v1.0, v1.3 and
 /// v1.4); a regression fails the test.
 const MUST_PASS: &[&str] = &[
     "v1.0/mandatory/OMOS-M-1-10.xml",
@@ -182,6 +182,8 @@ const MUST_PASS: &[&str] = &[
     "v1.3/mandatory/AKLC-M-2-13.xml",
     "v1.3/mandatory/AKLC-M-3-13.xml",
     "v1.3/mandatory/AKLC-O-1-13.xml",
+    "v1.3/mandatory/CS-AC-M-1-13.xml",
+    "v1.3/mandatory/CS-AC-M-2-13.xml",
     "v1.3/mandatory/CS-AC-M-7-13.xml",
     "v1.3/mandatory/CS-BC-M-1-13.xml",
     "v1.3/mandatory/CS-RNG-M-1-13.xml",
@@ -207,6 +209,7 @@ const MUST_PASS: &[&str] = &[
     "v1.4/mandatory/AKLC-M-1-14.xml",
     "v1.4/mandatory/AKLC-M-2-14.xml",
     "v1.4/mandatory/AKLC-M-3-14.xml",
+    "v1.4/mandatory/CS-AC-M-2-14.xml",
     "v1.4/mandatory/CS-AC-M-7-14.xml",
     "v1.4/mandatory/CS-BC-M-1-14.xml",
     "v1.4/mandatory/CS-RNG-M-1-14.xml",

@@ -2,7 +2,8 @@
 //! public and private keys and secret data; certificates; opaque objects.
 //!
 //! Formats: symmetric keys as Raw or Transparent Symmetric Key; private
-//! keys as PKCS#8; public keys as X.509 (SubjectPublicKeyInfo);
+//! keys as PKCS#8 or (RSA) PKCS#1; public keys as X.509
+//! (SubjectPublicKeyInfo) or (RSA) PKCS#1;
 //! certificates as X.509. Wrapped and compressed keys are refused.
 
 use kms_core::crypto::SecretBytes;
@@ -10,7 +11,7 @@ use kms_core::object::{
     CryptographicAlgorithm, KeyMaterial, ManagedObject, ObjectType, SecretDataType,
 };
 
-use super::fields;
+use super::{fields, formats};
 use crate::message::attributes::parse;
 use crate::message::{OpResult, OperationError};
 use crate::ttlv::enums::{CertificateType, KeyFormatType};
@@ -106,8 +107,14 @@ pub fn read(object_type: ObjectType, object: &Ttlv) -> OpResult<Incoming> {
                 (ObjectType::PrivateKey, KeyFormatType::PKCS_8) => {
                     KeyMaterial::PrivateKeyPkcs8(block.bytes()?)
                 }
+                (ObjectType::PrivateKey, KeyFormatType::PKCS_1) => {
+                    KeyMaterial::PrivateKeyPkcs8(formats::pkcs1_to_pkcs8(block.bytes()?.expose())?)
+                }
                 (ObjectType::PublicKey, KeyFormatType::X_509) => {
                     KeyMaterial::PublicKeySpki(block.bytes()?.expose().to_vec())
+                }
+                (ObjectType::PublicKey, KeyFormatType::PKCS_1) => {
+                    KeyMaterial::PublicKeySpki(formats::pkcs1_to_spki(block.bytes()?.expose())?)
                 }
                 (t, f) => return Err(unsupported_format(f, t.kmip_name())),
             };
@@ -221,10 +228,20 @@ pub fn write(object: &ManagedObject, format: Option<KeyFormatType>) -> OpResult<
         },
         KeyMaterial::PrivateKeyPkcs8(der) => match format.unwrap_or(KeyFormatType::PKCS_8) {
             KeyFormatType::PKCS_8 => vec![block(KeyFormatType::PKCS_8, raw(der.expose()))],
+            KeyFormatType::PKCS_1 => {
+                let pkcs1 = formats::pkcs8_to_pkcs1(der.expose())?;
+                vec![block(KeyFormatType::PKCS_1, raw(pkcs1.expose()))]
+            }
             f => return Err(unsupported_format(f, "a private key")),
         },
         KeyMaterial::PublicKeySpki(der) => match format.unwrap_or(KeyFormatType::X_509) {
             KeyFormatType::X_509 => vec![block(KeyFormatType::X_509, raw(der))],
+            KeyFormatType::PKCS_1 => {
+                vec![block(
+                    KeyFormatType::PKCS_1,
+                    raw(&formats::spki_to_pkcs1(der)?),
+                )]
+            }
             f => return Err(unsupported_format(f, "a public key")),
         },
         KeyMaterial::SecretData { kind, value } => match format.unwrap_or(KeyFormatType::OPAQUE) {

@@ -27,6 +27,7 @@ mod destroy;
 mod discover_versions;
 mod edit_common;
 mod encrypt;
+mod formats;
 mod get;
 mod get_attribute_list;
 mod get_attributes;
