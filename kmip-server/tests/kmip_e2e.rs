@@ -923,3 +923,31 @@ async fn rsa_keys_in_pkcs1() {
     assert_eq!(reason(&item), Some(INVALID_FIELD));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn check_usage() {
+    let env = Env::new().await;
+    let server = env.start(ListenerLimits::DEFAULT).await;
+    let mut c = env.connect(&server, Some(&env.alice)).await.unwrap();
+    let item = one(&mut c, 4, Op::CREATE, create_aes("checked")).await;
+    let id = text_of(payload(&item), Tag::UNIQUE_IDENTIFIER);
+    let check = |mask: i32| vec![uid(&id), Ttlv::integer(Tag::CRYPTOGRAPHIC_USAGE_MASK, mask)];
+    // Pre-Active: not yet usable for encryption.
+    assert_eq!(
+        reason(&one(&mut c, 4, Op::CHECK, check(0x4)).await),
+        Some(PERMISSION_DENIED)
+    );
+    payload(&one(&mut c, 4, Op::ACTIVATE, vec![uid(&id)]).await);
+    let item = one(&mut c, 4, Op::CHECK, check(0x4 | 0x8)).await;
+    assert_eq!(text_of(payload(&item), Tag::UNIQUE_IDENTIFIER), id);
+    // Signing is not in the key's mask; the Get after it never runs.
+    let response = send(
+        &mut c,
+        &request(4, vec![(Op::CHECK, check(0x1)), (Op::GET, vec![])]),
+    )
+    .await;
+    let all = items(&response);
+    assert_eq!(all.len(), 1);
+    assert_eq!(reason(all[0]), Some(PERMISSION_DENIED));
+    server.shutdown().await;
+}

@@ -18,6 +18,7 @@
 
 mod activate;
 mod add_attribute;
+mod check;
 mod create;
 mod create_key_pair;
 mod crypto_params;
@@ -110,6 +111,14 @@ impl<'a> Context<'a> {
             .unwrap_or_else(|p| p.into_inner()) = Some(id);
     }
 
+    /// Empties the ID Placeholder (a failed Check).
+    pub fn clear_placeholder(&self) {
+        *self
+            .id_placeholder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// Refuses a payload field the request's version does not define.
     pub fn since(&self, payload: &Ttlv, tag: Tag, minor: i32) -> OpResult<()> {
         if payload.child(tag).is_some() && self.version.minor < minor {
@@ -148,6 +157,7 @@ pub const SUPPORTED: &[(Operation, i32)] = &[
     (Operation::CREATE_KEY_PAIR, 0),
     (Operation::REGISTER, 0),
     (Operation::LOCATE, 0),
+    (Operation::CHECK, 0),
     (Operation::GET, 0),
     (Operation::GET_ATTRIBUTES, 0),
     (Operation::GET_ATTRIBUTE_LIST, 0),
@@ -175,6 +185,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::CREATE_KEY_PAIR,
     Operation::REGISTER,
     Operation::LOCATE,
+    Operation::CHECK,
     Operation::GET,
     Operation::GET_ATTRIBUTES,
     Operation::GET_ATTRIBUTE_LIST,
@@ -226,6 +237,7 @@ pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -
         Operation::CREATE_KEY_PAIR => create_key_pair::handle(ctx, payload).await,
         Operation::REGISTER => register::handle(ctx, payload).await,
         Operation::LOCATE => locate::handle(ctx, payload).await,
+        Operation::CHECK => check::handle(ctx, payload).await,
         Operation::GET => get::handle(ctx, payload).await,
         Operation::GET_ATTRIBUTES => get_attributes::handle(ctx, payload).await,
         Operation::GET_ATTRIBUTE_LIST => get_attribute_list::handle(ctx, payload).await,
