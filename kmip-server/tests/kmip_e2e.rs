@@ -951,3 +951,23 @@ async fn check_usage() {
     assert_eq!(reason(all[0]), Some(PERMISSION_DENIED));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn tls12_and_tls13_suites() {
+    let env = Env::new().await;
+    let server = env.start(ListenerLimits::DEFAULT).await;
+    for (version, suite) in [
+        (
+            &rustls::version::TLS12,
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        ),
+        (&rustls::version::TLS13, "TLS13_AES_256_GCM_SHA384"),
+    ] {
+        let config = env.client_config_for(Some(&env.alice), &[version]);
+        let mut c = env.connect_with(&server, config).await.unwrap();
+        let negotiated = c.get_ref().1.negotiated_cipher_suite().unwrap();
+        assert_eq!(format!("{:?}", negotiated.suite()), suite);
+        payload(&one(&mut c, 4, Op::DISCOVER_VERSIONS, vec![]).await);
+    }
+    server.shutdown().await;
+}

@@ -214,6 +214,15 @@ impl Env {
     }
 
     pub fn client_config(&self, who: Option<&Identity>) -> Arc<ClientConfig> {
+        self.client_config_for(who, rustls::DEFAULT_VERSIONS)
+    }
+
+    /// A client offering only `versions` of TLS.
+    pub fn client_config_for(
+        &self,
+        who: Option<&Identity>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
         roots
             .add(CertificateDer::from(self.ca.certificate().der().to_vec()))
@@ -224,7 +233,7 @@ impl Env {
                 .build()
                 .expect("verifier");
         let builder = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .expect("versions")
             .with_webpki_verifier(verifier);
         Arc::new(match who {
@@ -244,11 +253,17 @@ impl Env {
         server: &Server,
         who: Option<&Identity>,
     ) -> std::io::Result<TlsStream<TcpStream>> {
+        self.connect_with(server, self.client_config(who)).await
+    }
+
+    pub async fn connect_with(
+        &self,
+        server: &Server,
+        config: Arc<ClientConfig>,
+    ) -> std::io::Result<TlsStream<TcpStream>> {
         let tcp = TcpStream::connect(server.addr).await?;
         let name = ServerName::try_from("localhost").expect("name");
-        TlsConnector::from(self.client_config(who))
-            .connect(name, tcp)
-            .await
+        TlsConnector::from(config).connect(name, tcp).await
     }
 }
 
