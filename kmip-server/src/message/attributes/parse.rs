@@ -1,0 +1,111 @@
+//! Attribute values from the wire into kms-core types.
+
+use kms_core::object::attributes::limits::MAX_TEXT;
+use kms_core::object::{
+    BlockCipherMode, CryptographicParameters, CustomValue, HashingAlgorithm, Link, LinkType, Name,
+    NameType, PaddingMethod, UsageMask,
+};
+use time::OffsetDateTime;
+
+use crate::message::error::{OpResult, OperationError};
+use crate::ttlv::{Tag, Ttlv, Value};
+
+fn invalid(what: impl Into<String>) -> OperationError {
+    OperationError::InvalidField(what.into())
+}
+
+/// A KMIP enumeration value that kms-core knows, or Invalid Field.
+pub fn known<T>(item: &Ttlv, from: impl Fn(u32) -> Option<T>) -> OpResult<T> {
+    let raw = item.as_enum()?;
+    from(raw).ok_or_else(|| invalid(format!("{} value {raw:#x} is not supported", item.tag)))
+}
+
+pub fn text(item: &Ttlv) -> OpResult<String> {
+    let s = item.as_text()?;
+    if s.is_empty() || s.len() > MAX_TEXT {
+        return Err(invalid(format!(
+            "{} must be 1 to {MAX_TEXT} bytes",
+            item.tag
+        )));
+    }
+    Ok(s.to_owned())
+}
+
+pub fn date(item: &Ttlv) -> OpResult<OffsetDateTime> {
+    let secs = item.as_date_time()?;
+    OffsetDateTime::from_unix_timestamp(secs)
+        .map_err(|_| invalid(format!("{} is out of range", item.tag)))
+}
+
+pub fn mask(item: &Ttlv) -> OpResult<UsageMask> {
+    let bits = u32::from_be_bytes(item.as_i32()?.to_be_bytes());
+    UsageMask::from_bits(bits).ok_or_else(|| {
+        invalid(format!(
+            "Cryptographic Usage Mask {bits:#x} has undefined bits"
+        ))
+    })
+}
+
+pub fn name(item: &Ttlv) -> OpResult<Name> {
+    Ok(Name {
+        value: text(item.required(Tag::NAME_VALUE)?)?,
+        name_type: known(item.required(Tag::NAME_TYPE)?, NameType::from_kmip)?,
+    })
+}
+
+pub fn link(item: &Ttlv) -> OpResult<Link> {
+    Ok(Link {
+        link_type: known(item.required(Tag::LINK_TYPE)?, LinkType::from_kmip)?,
+        linked_object_id: text(item.required(Tag::LINKED_OBJECT_IDENTIFIER)?)?,
+    })
+}
+
+/// Cryptographic Parameters: the fields this server acts on are kept;
+/// the others (Key Role Type, IV Length, …) mean nothing to it and are
+/// refused rather than silently dropped.
+pub fn cryptographic_parameters(item: &Ttlv) -> OpResult<CryptographicParameters> {
+    let mut p = CryptographicParameters::default();
+    for child in item.as_structure()? {
+        match child.tag {
+            Tag::BLOCK_CIPHER_MODE => {
+                p.block_cipher_mode = Some(known(child, BlockCipherMode::from_kmip)?)
+            }
+            Tag::PADDING_METHOD => p.padding_method = Some(known(child, PaddingMethod::from_kmip)?),
+            Tag::HASHING_ALGORITHM => {
+                p.hashing_algorithm = Some(known(child, HashingAlgorithm::from_kmip)?)
+            }
+            Tag::TAG_LENGTH => {
+                p.tag_length = Some(
+                    u32::try_from(child.as_i32()?)
+                        .map_err(|_| invalid("Tag Length is negative"))?,
+                )
+            }
+            // Which algorithm the parameters are for is the object's own.
+            Tag::CRYPTOGRAPHIC_ALGORITHM | Tag::RANDOM_IV => {}
+            other => {
+                return Err(OperationError::FeatureNotSupported(format!(
+                    "Cryptographic Parameters field {other} is not supported"
+                )));
+            }
+        }
+    }
+    Ok(p)
+}
+
+pub fn custom(item: &Ttlv) -> OpResult<CustomValue> {
+    Ok(match &item.value {
+        Value::TextString(_) => CustomValue::Text(text(item)?),
+        Value::Integer(i) => CustomValue::Integer(*i),
+        Value::LongInteger(i) => CustomValue::LongInteger(*i),
+        Value::Boolean(b) => CustomValue::Boolean(*b),
+        Value::Enumeration(e) => CustomValue::Enumeration(*e),
+        Value::Interval(i) => CustomValue::Interval(*i),
+        Value::DateTime(_) => CustomValue::DateTime(date(item)?),
+        Value::ByteString(b) if b.len() <= MAX_TEXT => CustomValue::Bytes(b.to_vec()),
+        _ => {
+            return Err(invalid(
+                "a custom attribute must be a primitive value of at most 1024 bytes",
+            ));
+        }
+    })
+}

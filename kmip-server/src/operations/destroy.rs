@@ -1,0 +1,13 @@
+//! Destroy (KMIP 1.4 §4.21): the key material is erased; the attributes
+//! stay, in state Destroyed (or Destroyed Compromised).
+
+use super::{Context, fields, response, uid};
+use crate::message::OpResult;
+use crate::ttlv::{Tag, Ttlv};
+
+pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
+    fields(payload, &[Tag::UNIQUE_IDENTIFIER])?;
+    let id = ctx.object_id(payload)?;
+    ctx.kms.destroy(ctx.actor, ctx.project(), id).await?;
+    Ok(response(vec![uid(id)]))
+}
