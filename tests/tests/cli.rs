@@ -1094,6 +1094,8 @@ fn root_migrate_moves_a_dev_install_to_a_passphrase_without_a_restart() {
     assert!(stdout.starts_with("audit chain intact"), "{stdout}");
     let (status, _, _) = run(strongroom(&["audit", "verify", "--dev", "--data-dir", dir]));
     assert_eq!(status.code(), Some(1));
+}
+
 /// The Cloud KMS stand-in of hsm's tests, kept in one place.
 #[path = "../../hsm/tests/gcp_support/mod.rs"]
 mod gcp_support;
