@@ -11,6 +11,10 @@
 //! crate must never touch storage or unwrap a key on its own. The binary in
 //! the `api` crate already runs one tokio runtime with a slot for this
 //! listener beside the HTTPS one.
+//!
+//! Today: [`ttlv`] (the binary codec, framing, and the KMIP 1.4 tag,
+//! enumeration and mask constants) and [`xml`] (the KMIP XML encoding, used
+//! to replay the OASIS test vectors).
 
 #![forbid(unsafe_code)]
 
