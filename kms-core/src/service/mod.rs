@@ -28,6 +28,7 @@ mod keys;
 mod lifecycle_ops;
 mod objects;
 mod projects;
+mod resident_ops;
 mod ring;
 mod root_ops;
 mod use_ops;
@@ -37,7 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use keys::UsableKey;
-pub use objects::{CreatedPair, Template};
+pub use objects::{CreatedPair, KeyLocation, Template};
 
 use crate::audit::{AuditChain, AuditEvent, ChainVerifier};
 use crate::cache::{CacheStats, KeyCache};
@@ -137,6 +138,8 @@ struct Inner {
     /// The root of trust this process unsealed with, and where `root.seal` is.
     root: Arc<dyn RootOfTrust>,
     data_dir: PathBuf,
+    /// Where HSM-resident keys live, once configured (`set_resident_keys`).
+    resident: std::sync::OnceLock<Arc<dyn crate::resident::ResidentKeys>>,
 }
 
 /// The purpose string of the audit key derived from the root.
@@ -264,6 +267,7 @@ impl Kms {
                 chain,
                 root,
                 data_dir: opts.data_dir.clone(),
+                resident: std::sync::OnceLock::new(),
             }),
         }
     }
