@@ -169,6 +169,12 @@ async fn resident_signing_keys_sign_in_the_token_and_verify_anywhere() {
         let attrs = kms.attributes(project, pair.private_key).await.unwrap();
         assert_eq!(attrs.object_type, ObjectType::PrivateKey);
         assert_eq!(attrs.cryptographic_usage_mask, UsageMask::SIGN);
+        assert_eq!(attrs.resident_in.as_deref(), Some("pkcs11"));
+        let public = kms.attributes(project, pair.public_key).await.unwrap();
+        assert_eq!(
+            public.resident_in, None,
+            "the public key is an ordinary object"
+        );
         assert_eq!(
             attrs.digests[0].digest_value,
             digest(DigestAlgorithm::Sha256, &spki),

@@ -214,4 +214,24 @@ mod tests {
             assert_eq!(ResidentMaterial::decode(bad), None, "{bad:?}");
         }
     }
+
+    #[test]
+    fn key_material_tag_8_names_the_object_type() {
+        use crate::object::{KeyMaterial, ObjectType};
+        for (spki, object_type) in [
+            (Some(vec![0x30, 0x00]), ObjectType::PrivateKey),
+            (None, ObjectType::SymmetricKey),
+        ] {
+            let m = KeyMaterial::Resident(ResidentMaterial {
+                provider: "pkcs11".into(),
+                handle: vec![9; 16],
+                public_spki: spki,
+            });
+            let encoded = m.encode();
+            assert_eq!(encoded.expose()[0], 8);
+            let back = KeyMaterial::decode(encoded.expose()).unwrap();
+            assert_eq!(back.object_type(), object_type);
+            assert!(matches!(back, KeyMaterial::Resident(r) if r.handle == vec![9; 16]));
+        }
+    }
 }

@@ -454,7 +454,8 @@ impl Kms {
             && after.compromise_date == before.compromise_date
             && after.digests == before.digests
             && after.cryptographic_algorithm == before.cryptographic_algorithm
-            && after.cryptographic_length == before.cryptographic_length;
+            && after.cryptographic_length == before.cryptographic_length
+            && after.resident_in == before.resident_in;
         if !server_owned_unchanged {
             return Err(Error::InvalidRequest(
                 "that attribute is set by the server and cannot be changed".into(),

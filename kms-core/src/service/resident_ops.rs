@@ -148,6 +148,7 @@ impl Kms {
         match built {
             Ok(mut attributes) => {
                 attributes.unique_identifier = id;
+                attributes.resident_in = Some(material.provider.clone());
                 Ok((attributes, material))
             }
             Err(e) => {
