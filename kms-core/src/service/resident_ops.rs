@@ -167,6 +167,13 @@ impl Kms {
                 reason: format!("generating {spec:?} returned {what}"),
             }))
         };
+        if material.handle.is_empty()
+            || material.handle.len() > crate::resident::MAX_HANDLE_LEN
+            || material.provider.is_empty()
+            || material.provider.len() > 255
+        {
+            return wrong("a handle or provider name that a row cannot record");
+        }
         match (&material.public_spki, spec.key_type()) {
             (None, None) => Ok(()),
             (Some(spki), Some(expected)) => {
