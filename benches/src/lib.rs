@@ -9,6 +9,7 @@
 //! | AES-256-GCM 64 B / 4 KiB through `Kms::encrypt` (cached key) vs raw aws-lc-rs | `benches/aes_gcm.rs` | ≥ 0.8× raw at 64 B |
 //! | cached-key hit vs miss (unwrap from the database) | `benches/aes_gcm.rs` | — |
 //! | durable creates/s, 1 and 16 writers, SQLite and PostgreSQL | `benches/create.rs`, `bin/create_load.rs` | SQLite ≥ 2,000 / ≥ 5,000; PostgreSQL ≥ 1,000 / ≥ 3,000 |
+//! | signatures/s, ECDSA P-256 and RSA-2048, HSM-resident (SoftHSM2) vs software keys, through `Kms::sign`; 16 concurrent HSM signers vs 1 | `benches/hsm_sign.rs` | 16 vs 1 ≥ 1.7× |
 //! | `serve --dev` start-up to ready with 100,000 objects, idle RSS | `bin/startup.rs` | ≤ 1 s, ≤ 50 MB |
 //!
 //! PostgreSQL runs use `STRONGROOM_TEST_POSTGRES_URL` (see `.ci/postgres.sh`).

@@ -28,6 +28,7 @@ mod keys;
 mod lifecycle_ops;
 mod objects;
 mod projects;
+mod resident_ops;
 mod ring;
 mod root_ops;
 mod root_rotation;
@@ -38,7 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use keys::UsableKey;
-pub use objects::{CreatedPair, Template};
+pub use objects::{CreatedPair, KeyLocation, Template};
 pub use root_rotation::{RotationProgress, RotationReport};
 
 use crate::audit::{AuditChain, AuditEvent, ChainVerifier};
@@ -143,6 +144,8 @@ struct Inner {
     /// Held while `root.seal` is being rewritten (rotation, migration), so
     /// two of them never interleave in one process.
     seal_file: tokio::sync::Mutex<()>,
+    /// Where HSM-resident keys live, once configured (`set_resident_keys`).
+    resident: std::sync::OnceLock<Arc<dyn crate::resident::ResidentKeys>>,
 }
 
 impl Kms {
@@ -260,6 +263,7 @@ impl Kms {
                 root: std::sync::RwLock::new(root),
                 data_dir: opts.data_dir.clone(),
                 seal_file: tokio::sync::Mutex::new(()),
+                resident: std::sync::OnceLock::new(),
             }),
         }
     }
