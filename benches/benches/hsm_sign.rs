@@ -9,66 +9,18 @@
 //!
 //! `cargo bench -p benches --bench hsm_sign -- --measurement-time 5`
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hsm::pkcs11::{PinSource, Pkcs11Config, Pkcs11ResidentKeys};
+use hsm::pkcs11::Pkcs11ResidentKeys;
 use kms_core::crypto::keygen::KeySpec;
 use kms_core::crypto::signature::SignatureScheme;
 use kms_core::ids::{ObjectId, ProjectId};
 use kms_core::service::{Actor, CreatedPair, KeyLocation, Kms, Template};
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const TOKEN: &str = "strongroom-bench";
-const PIN_ENV: &str = "STRONGROOM_BENCH_PKCS11_PIN";
 /// Sessions in the resident keys' pool: as many as the widest test below.
 const SESSIONS: usize = 16;
-
-/// Creates a SoftHSM2 token in `dir` and points the module at it. Must run
-/// before the module is loaded and before any other thread reads the
-/// environment. `None` if SoftHSM2 is not installed.
-fn softhsm_token(dir: &Path) -> Option<Pkcs11Config> {
-    if !Path::new(MODULE).exists() {
-        return None;
-    }
-    let tokens = dir.join("tokens");
-    std::fs::create_dir(&tokens).ok()?;
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .ok()?;
-    let pin = "bench-user-pin";
-    let out = Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", &conf)
-        .args(["--init-token", "--free", "--label", TOKEN])
-        .args(["--so-pin", "bench-so-pin", "--pin", pin])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!(
-            "softhsm2-util --init-token failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    // SAFETY (edition 2024 marks set_var unsafe): called from the benchmark
-    // function before the runtime, the module or any other thread exists.
-    unsafe {
-        std::env::set_var("SOFTHSM2_CONF", &conf);
-        std::env::set_var(PIN_ENV, pin);
-    }
-    let mut config = Pkcs11Config::new(MODULE, TOKEN, PinSource::Env(PIN_ENV.into()), "unused");
-    config.sessions = SESSIONS;
-    Some(config)
-}
 
 fn template(location: KeyLocation) -> Template {
     Template {
@@ -121,8 +73,8 @@ async fn sign_n(
 
 fn bench(c: &mut Criterion) {
     let token_dir = tempfile::tempdir().expect("tempdir");
-    let Some(config) = softhsm_token(token_dir.path()) else {
-        eprintln!("SoftHSM2 is not installed ({MODULE}): HSM signing benchmark skipped");
+    let Some(config) = benches::softhsm_token(token_dir.path(), SESSIONS) else {
+        eprintln!("SoftHSM2 is not installed: HSM signing benchmark skipped");
         return;
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
