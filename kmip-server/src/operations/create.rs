@@ -39,6 +39,7 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
 fn symmetric_spec(algorithm: Option<Alg>, length: Option<u32>) -> OpResult<KeySpec> {
     match (algorithm, length) {
         (Some(Alg::Aes), Some(128)) => Ok(KeySpec::Aes128),
+        (Some(Alg::Aes), Some(192)) => Ok(KeySpec::Aes192),
         (Some(Alg::Aes), Some(256)) => Ok(KeySpec::Aes256),
         (Some(Alg::HmacSha256), None | Some(256)) => Ok(KeySpec::HmacSha256),
         (Some(Alg::HmacSha384), None | Some(384)) => Ok(KeySpec::HmacSha384),
@@ -47,7 +48,7 @@ fn symmetric_spec(algorithm: Option<Alg>, length: Option<u32>) -> OpResult<KeySp
             "Create needs a Cryptographic Algorithm".into(),
         )),
         (Some(alg), len) => Err(OperationError::InvalidField(format!(
-            "cannot create a {alg} key of length {}; AES-128, AES-256 and HMAC-SHA256/384/512 are supported",
+            "cannot create a {alg} key of length {}; AES-128/192/256 and HMAC-SHA256/384/512 are supported",
             len.map_or_else(|| "(unspecified)".to_owned(), |l| l.to_string())
         ))),
     }

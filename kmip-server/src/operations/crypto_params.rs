@@ -3,8 +3,8 @@
 
 use kms_core::crypto::signature::SignatureScheme;
 use kms_core::object::{
-    Attributes, BlockCipherMode, CryptographicAlgorithm as Alg, CryptographicParameters,
-    HashingAlgorithm, PaddingMethod,
+    Attributes, CryptographicAlgorithm as Alg, CryptographicParameters, HashingAlgorithm,
+    PaddingMethod,
 };
 
 use crate::message::attributes::parse;
@@ -33,23 +33,6 @@ fn without_signature_algorithm(p: &Ttlv) -> Ttlv {
             .cloned()
             .collect(),
     )
-}
-
-/// AES-GCM with a 16-byte tag is the one mode Encrypt and Decrypt offer.
-pub fn require_gcm(p: &CryptographicParameters) -> OpResult<()> {
-    if p.block_cipher_mode
-        .is_some_and(|m| m != BlockCipherMode::Gcm)
-    {
-        return Err(OperationError::FeatureNotSupported(
-            "only the GCM block cipher mode is supported".into(),
-        ));
-    }
-    if p.tag_length.is_some_and(|t| t != 16) {
-        return Err(OperationError::FeatureNotSupported(
-            "only 16-byte authentication tags are supported".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// The signature scheme for a key and the request's parameters.

@@ -19,6 +19,7 @@
 mod activate;
 mod add_attribute;
 mod check;
+mod cipher_plan;
 mod create;
 mod create_key_pair;
 mod crypto_params;

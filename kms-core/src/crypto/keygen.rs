@@ -5,7 +5,7 @@
 //!
 //! | [`KeySpec`] | [`GeneratedKey`] | Loaded with |
 //! |---|---|---|
-//! | `Aes128`, `Aes256` | `Symmetric`: 16 / 32 random bytes | [`super::aead::AeadKey::new`], [`super::keywrap`] |
+//! | `Aes128`, `Aes192`, `Aes256` | `Symmetric`: 16 / 24 / 32 random bytes | [`super::aead::AeadKey::new`], [`super::keywrap`] |
 //! | `HmacSha256/384/512` | `Symmetric`: 32 / 48 / 64 random bytes (the hash output length, RFC 2104 §3) | [`super::hmac::HmacKey::new`] |
 //! | `Rsa2048/3072/4096` | `Pair`: PKCS#8 v1 private key, SPKI public key; e = 65537 | [`super::signature::SigningKey`], [`super::rsa_oaep`] |
 //! | `EcP256/P384/P521` | `Pair`: PKCS#8 v1 (`id-ecPublicKey`, named curve), SPKI | [`super::signature::SigningKey`] |
@@ -27,6 +27,8 @@ use super::{CryptoError, SecretBytes, rng};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeySpec {
     Aes128,
+    /// For KMIP clients (the OASIS profiles require it); prefer AES-256.
+    Aes192,
     Aes256,
     HmacSha256,
     HmacSha384,
@@ -42,8 +44,9 @@ pub enum KeySpec {
 
 impl KeySpec {
     /// Every spec.
-    pub const ALL: [KeySpec; 12] = [
+    pub const ALL: [KeySpec; 13] = [
         KeySpec::Aes128,
+        KeySpec::Aes192,
         KeySpec::Aes256,
         KeySpec::HmacSha256,
         KeySpec::HmacSha384,
@@ -61,6 +64,7 @@ impl KeySpec {
     pub fn symmetric_len(self) -> Option<usize> {
         match self {
             KeySpec::Aes128 => Some(16),
+            KeySpec::Aes192 => Some(24),
             KeySpec::Aes256 | KeySpec::HmacSha256 => Some(32),
             KeySpec::HmacSha384 => Some(48),
             KeySpec::HmacSha512 => Some(64),
@@ -138,6 +142,7 @@ pub fn generate(spec: KeySpec) -> Result<GeneratedKey, CryptoError> {
             Ok(pair_of(private.as_ref(), public.as_ref()))
         }
         KeySpec::Aes128
+        | KeySpec::Aes192
         | KeySpec::Aes256
         | KeySpec::HmacSha256
         | KeySpec::HmacSha384

@@ -153,11 +153,14 @@ kmip_enum!(
 );
 
 kmip_enum!(
-    /// KMIP Recommended Curve (the curves this server implements).
+    /// KMIP Recommended Curve (the curves this server implements), with the
+    /// KMIP 1.4 values (§9.1.3.2.5: P-256 is 7, P-384 0x0A, P-521 0x0D).
+    /// Stored attributes name the variant, never the number, so correcting
+    /// the numbers changed only the wire.
     RecommendedCurve {
-        P256 = 3 => "P-256",
-        P384 = 4 => "P-384",
-        P521 = 5 => "P-521",
+        P256 = 0x07 => "P-256",
+        P384 = 0x0A => "P-384",
+        P521 = 0x0D => "P-521",
     }
 );
 
@@ -180,3 +183,22 @@ kmip_enum!(
         Seed = 2 => "Seed",
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The KMIP 1.4 values (kmip_1_4.json), and the stored form, which is
+    /// the variant's name and so did not change when the values were fixed.
+    #[test]
+    fn recommended_curve_values_are_kmip_1_4() {
+        assert_eq!(RecommendedCurve::P256.to_kmip(), 0x07);
+        assert_eq!(RecommendedCurve::P384.to_kmip(), 0x0A);
+        assert_eq!(RecommendedCurve::P521.to_kmip(), 0x0D);
+        assert_eq!(RecommendedCurve::from_kmip(3), None);
+        assert_eq!(
+            serde_json::to_string(&RecommendedCurve::P384).unwrap(),
+            "\"P384\""
+        );
+    }
+}

@@ -25,6 +25,7 @@
 mod audit_queue;
 mod codec;
 mod keys;
+mod kmip_ops;
 mod lifecycle_ops;
 mod objects;
 mod projects;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use keys::UsableKey;
+pub use kmip_ops::{SymmetricCiphertext, SymmetricMode};
 pub use objects::{CreatedPair, Template};
 pub use root_rotation::{RotationProgress, RotationReport};
 

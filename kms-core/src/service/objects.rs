@@ -49,6 +49,7 @@ fn algorithm_of(spec: KeySpec) -> (CryptographicAlgorithm, u32) {
     use CryptographicAlgorithm as A;
     match spec {
         KeySpec::Aes128 => (A::Aes, 128),
+        KeySpec::Aes192 => (A::Aes, 192),
         KeySpec::Aes256 => (A::Aes, 256),
         KeySpec::HmacSha256 => (A::HmacSha256, 256),
         KeySpec::HmacSha384 => (A::HmacSha384, 384),
