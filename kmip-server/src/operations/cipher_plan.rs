@@ -7,7 +7,7 @@
 //! | Padding Method OAEP | RSA-OAEP; Hashing Algorithm and Mask Generator Hashing Algorithm default to SHA-1 (Table 65) and must be equal (SHA-1/256/384/512); P Source is the label |
 //! | Padding Method PKCS1 v1.5 | RSAES-PKCS1-v1_5 |
 //! | an RSA key, no padding named | RSA-OAEP with the defaults above |
-//! | Block Cipher Mode GCM, or none | AES-GCM, 96-bit IV, 16-byte tag |
+//! | Block Cipher Mode GCM, or none | AES-GCM, 96-bit IV, a Tag Length of 12 to 16 bytes (16 by default) |
 //! | CBC, ECB | AES, Padding Method PKCS5 or None (the default) |
 //! | CTR | AES, the IV is the initial counter block |
 //!
@@ -20,6 +20,7 @@
 //! unique); this split keeps that duty from reaching ciphertexts the server
 //! made for anyone else.
 
+use kms_core::crypto::aead::{MIN_TAG_LEN, TAG_LEN};
 use kms_core::crypto::cipher::{BlockMode, Padding};
 use kms_core::crypto::rsa_oaep::RsaEncryptionScheme;
 use kms_core::object::{
@@ -42,12 +43,20 @@ pub enum Plan {
     Rsa(RsaEncryptionScheme, Vec<u8>),
 }
 
+/// Which of the two operations is planned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Encrypt,
+    Decrypt,
+}
+
 /// The request's parameters, or the key's when the request has none, and
 /// the plan they make. `client_iv` says whether the request carries an IV.
 pub async fn plan(
     ctx: &Context<'_>,
     payload: &Ttlv,
     id: kms_core::ids::ObjectId,
+    direction: Direction,
     client_iv: bool,
 ) -> OpResult<Plan> {
     let (params, key_alg) = match payload.child(Tag::CRYPTOGRAPHIC_PARAMETERS) {
@@ -60,6 +69,13 @@ pub async fn plan(
             )
         }
     };
+    // Random IV is about who chooses the IV when encrypting; Decrypt is
+    // always given the IV that was used.
+    if direction == Direction::Encrypt && client_iv && params.random_iv == Some(true) {
+        return Err(OperationError::InvalidField(
+            "Random IV asks the server to choose the IV; the request must not carry one".into(),
+        ));
+    }
     choose(
         &params,
         params.cryptographic_algorithm.or(key_alg),
@@ -77,11 +93,6 @@ pub fn choose(
     alg: Option<Alg>,
     client_iv: bool,
 ) -> OpResult<Plan> {
-    if client_iv && params.random_iv == Some(true) {
-        return Err(OperationError::InvalidField(
-            "Random IV asks the server to choose the IV; the request must not carry one".into(),
-        ));
-    }
     let rsa = matches!(
         params.padding_method,
         Some(PaddingMethod::Oaep | PaddingMethod::Pkcs1v15)
@@ -97,11 +108,15 @@ pub fn choose(
     }
     let block = match params.block_cipher_mode {
         None | Some(BlockCipherMode::Gcm) => {
-            if params.tag_length.is_some_and(|t| t != 16) {
-                return Err(unsupported("only 16-byte GCM tags are supported"));
-            }
-            return Ok(if client_iv {
-                Plan::Symmetric(SymmetricMode::Gcm)
+            let tag_len = match params.tag_length {
+                None => TAG_LEN,
+                Some(t) => usize::try_from(t)
+                    .ok()
+                    .filter(|t| (MIN_TAG_LEN..=TAG_LEN).contains(t))
+                    .ok_or_else(|| unsupported("GCM tags are 12 to 16 bytes"))?,
+            };
+            return Ok(if client_iv || tag_len != TAG_LEN {
+                Plan::Symmetric(SymmetricMode::Gcm { tag_len })
             } else {
                 Plan::CachedGcm
             });
@@ -167,7 +182,7 @@ fn rsa_plan(params: &CryptographicParameters) -> OpResult<Plan> {
 /// missing one with Invalid Message (the OASIS vectors say so).
 pub fn needs_iv(plan: &Plan) -> bool {
     match plan {
-        Plan::CachedGcm | Plan::Symmetric(SymmetricMode::Gcm) => true,
+        Plan::CachedGcm | Plan::Symmetric(SymmetricMode::Gcm { .. }) => true,
         Plan::Symmetric(SymmetricMode::Block(mode, _)) => mode.takes_iv(),
         Plan::Rsa(..) => false,
     }
@@ -189,7 +204,7 @@ mod tests {
         assert!(matches!(choose(&none, None, false), Ok(Plan::CachedGcm)));
         assert!(matches!(
             choose(&none, None, true),
-            Ok(Plan::Symmetric(SymmetricMode::Gcm))
+            Ok(Plan::Symmetric(SymmetricMode::Gcm { tag_len: 16 }))
         ));
         assert!(matches!(
             choose(&none, Some(Alg::Rsa), false),
@@ -213,11 +228,6 @@ mod tests {
         assert!(matches!(
             choose(&mixed, None, false),
             Err(OperationError::FeatureNotSupported(_))
-        ));
-        let random = params(|p| p.random_iv = Some(true));
-        assert!(matches!(
-            choose(&random, None, true),
-            Err(OperationError::InvalidField(_))
         ));
         let ctr_padded = params(|p| {
             p.block_cipher_mode = Some(BlockCipherMode::Ctr);

@@ -1,6 +1,7 @@
 //! Reading the Cryptographic Parameters of a cryptographic operation and
 //! choosing what kms-core does with them.
 
+use kms_core::crypto::hmac::HmacAlgorithm;
 use kms_core::crypto::signature::SignatureScheme;
 use kms_core::object::{
     Attributes, CryptographicAlgorithm as Alg, CryptographicParameters, HashingAlgorithm,
@@ -123,4 +124,29 @@ pub fn refuse_streaming(payload: &Ttlv) -> OpResult<()> {
         }
     }
     Ok(())
+}
+
+/// The HMAC to compute with a key that is not itself an HMAC key but
+/// whose Cryptographic Parameters (the request's, else its own) name one:
+/// KMIP lets an AES key be registered for HMAC-SHA256, say. `None` means
+/// the key's own algorithm decides.
+pub async fn hmac_override(
+    ctx: &super::Context<'_>,
+    payload: &Ttlv,
+    id: kms_core::ids::ObjectId,
+) -> OpResult<Option<HmacAlgorithm>> {
+    let attrs = ctx.kms.attributes(ctx.project(), id).await?;
+    if matches!(
+        attrs.cryptographic_algorithm,
+        Some(Alg::HmacSha256 | Alg::HmacSha384 | Alg::HmacSha512)
+    ) {
+        return Ok(None);
+    }
+    let params = effective(payload, &attrs)?;
+    Ok(match params.cryptographic_algorithm {
+        Some(Alg::HmacSha256) => Some(HmacAlgorithm::Sha256),
+        Some(Alg::HmacSha384) => Some(HmacAlgorithm::Sha384),
+        Some(Alg::HmacSha512) => Some(HmacAlgorithm::Sha512),
+        _ => None,
+    })
 }

@@ -6,7 +6,7 @@
 use kms_core::crypto::aead::TAG_LEN;
 use kms_core::service::SymmetricMode;
 
-use super::cipher_plan::{self, Plan};
+use super::cipher_plan::{self, Direction, Plan};
 use super::encrypt::NONCE_LEN;
 use super::{Context, crypto_params, fields, response, uid};
 use crate::message::{OpResult, OperationError};
@@ -40,21 +40,15 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
         Some(a) => a.as_bytes()?,
         None => &[],
     };
-    let plan = cipher_plan::plan(ctx, payload, id, iv.is_some()).await?;
+    let plan = cipher_plan::plan(ctx, payload, id, Direction::Decrypt, iv.is_some()).await?;
     if iv.is_none() && cipher_plan::needs_iv(&plan) {
         return Err(OperationError::InvalidMessage(
             "the IV/Counter/Nonce is missing".into(),
         ));
     }
     let plaintext = match plan {
-        Plan::CachedGcm | Plan::Symmetric(SymmetricMode::Gcm) => {
-            let nonce = iv.unwrap_or_default();
-            if nonce.len() != NONCE_LEN {
-                return Err(OperationError::InvalidField(format!(
-                    "the GCM IV must be {NONCE_LEN} bytes"
-                )));
-            }
-            let (ciphertext, tag) = gcm_parts(ctx, payload, data)?;
+        Plan::CachedGcm => {
+            let (nonce, ciphertext, tag) = gcm_parts(ctx, payload, data, iv, TAG_LEN)?;
             let mut sealed = zeroize::Zeroizing::new(Vec::with_capacity(
                 nonce.len() + ciphertext.len() + tag.len(),
             ));
@@ -63,6 +57,21 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
             sealed.extend_from_slice(tag);
             ctx.kms
                 .decrypt(ctx.actor, ctx.project(), id, aad, &sealed)
+                .await?
+        }
+        Plan::Symmetric(mode @ SymmetricMode::Gcm { tag_len }) => {
+            let (nonce, ciphertext, tag) = gcm_parts(ctx, payload, data, iv, tag_len)?;
+            ctx.kms
+                .decrypt_symmetric(
+                    ctx.actor,
+                    ctx.project(),
+                    id,
+                    mode,
+                    Some(nonce),
+                    aad,
+                    ciphertext,
+                    tag,
+                )
                 .await?
         }
         Plan::Symmetric(mode) => {
@@ -82,23 +91,32 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     ]))
 }
 
-/// The ciphertext and tag: the tag is its own field in KMIP 1.4, else the
-/// end of the Data.
+/// The IV, ciphertext and tag: the tag is its own field in KMIP 1.4, else
+/// the last `tag_len` bytes of the Data.
 fn gcm_parts<'a>(
     ctx: &Context<'_>,
     payload: &'a Ttlv,
     data: &'a [u8],
-) -> OpResult<(&'a [u8], &'a [u8])> {
+    iv: Option<&'a [u8]>,
+    tag_len: usize,
+) -> OpResult<(&'a [u8], &'a [u8], &'a [u8])> {
+    let nonce = iv.unwrap_or_default();
+    if nonce.len() != NONCE_LEN {
+        return Err(OperationError::InvalidField(format!(
+            "the GCM IV must be {NONCE_LEN} bytes"
+        )));
+    }
     match payload.child(Tag::AUTHENTICATED_ENCRYPTION_TAG) {
-        Some(t) => Ok((data, t.as_bytes()?)),
+        Some(t) => Ok((nonce, data, t.as_bytes()?)),
         None if ctx.version.minor >= 4 => Err(OperationError::MissingData(
             "GCM needs the Authenticated Encryption Tag".into(),
         )),
         None => {
-            let split = data.len().checked_sub(TAG_LEN).ok_or_else(|| {
+            let split = data.len().checked_sub(tag_len).ok_or_else(|| {
                 OperationError::InvalidField("the Data is shorter than the GCM tag".into())
             })?;
-            Ok(data.split_at(split))
+            let (ciphertext, tag) = data.split_at(split);
+            Ok((nonce, ciphertext, tag))
         }
     }
 }

@@ -7,7 +7,7 @@
 use kms_core::crypto::aead::{TAG_LEN, is_server_nonce};
 use kms_core::service::SymmetricMode;
 
-use super::cipher_plan::{self, Plan};
+use super::cipher_plan::{self, Direction, Plan};
 use super::{Context, crypto_params, fields, response, uid};
 use crate::message::{OpResult, OperationError};
 use crate::ttlv::{Tag, Ttlv};
@@ -41,8 +41,13 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
         Some(a) => a.as_bytes()?,
         None => &[],
     };
-    let plan = cipher_plan::plan(ctx, payload, id, iv.is_some()).await?;
-    if !aad.is_empty() && !matches!(plan, Plan::CachedGcm | Plan::Symmetric(SymmetricMode::Gcm)) {
+    let plan = cipher_plan::plan(ctx, payload, id, Direction::Encrypt, iv.is_some()).await?;
+    if !aad.is_empty()
+        && !matches!(
+            plan,
+            Plan::CachedGcm | Plan::Symmetric(SymmetricMode::Gcm { .. })
+        )
+    {
         return Err(OperationError::InvalidField(
             "additional authenticated data applies to GCM only".into(),
         ));
@@ -61,7 +66,7 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
             push_gcm(ctx, &mut out, ciphertext, Some(nonce), tag);
         }
         Plan::Symmetric(mode) => {
-            if mode == SymmetricMode::Gcm && iv.is_some_and(is_server_nonce) {
+            if matches!(mode, SymmetricMode::Gcm { .. }) && iv.is_some_and(is_server_nonce) {
                 return Err(OperationError::InvalidField(
                     "AES-GCM IVs whose first bit is set are reserved for IVs the server draws; \
                      choose one with the first bit clear, or omit the IV"

@@ -43,6 +43,7 @@ mod query;
 mod register;
 mod revoke;
 mod rng_retrieve;
+mod rng_seed;
 mod sign;
 mod signature_verify;
 
@@ -178,6 +179,7 @@ pub const SUPPORTED: &[(Operation, i32)] = &[
     (Operation::MAC_VERIFY, 2),
     (Operation::RNG_RETRIEVE, 2),
     (Operation::HASH, 2),
+    (Operation::RNG_SEED, 2),
 ];
 
 /// Every implemented operation, for permission sets.
@@ -206,6 +208,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::MAC_VERIFY,
     Operation::RNG_RETRIEVE,
     Operation::HASH,
+    Operation::RNG_SEED,
 ];
 
 /// The operations `version` defines that this server implements.
@@ -258,6 +261,7 @@ pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -
         Operation::MAC_VERIFY => mac_verify::handle(ctx, payload).await,
         Operation::RNG_RETRIEVE => rng_retrieve::handle(ctx, payload).await,
         Operation::HASH => hash::handle(ctx, payload).await,
+        Operation::RNG_SEED => rng_seed::handle(ctx, payload).await,
         _ => Err(OperationError::OperationNotSupported(name)),
     }
 }

@@ -235,3 +235,78 @@ impl std::fmt::Debug for AeadKey {
         write!(f, "AeadKey({:?}, ..)", self.algorithm)
     }
 }
+
+/// The shortest tag [`open_short_tag`] accepts: SP 800-38D §5.2.1.2 allows
+/// 96 to 128 bits for general use (32 and 64 only under extra limits).
+pub const MIN_TAG_LEN: usize = 12;
+
+/// AES-GCM decryption with a tag of [`MIN_TAG_LEN`] to 16 bytes, for
+/// protocols that let a client truncate the tag (KMIP's Tag Length).
+///
+/// aws-lc-rs checks full tags only, so the plaintext is recovered with
+/// AES-CTR from GCM's first counter block (IV ‖ 2), sealed again under the
+/// same key, IV and `aad`, and the recomputed tag's first `tag.len()` bytes
+/// compared with `tag` in constant time. Nothing is returned unless they
+/// match. `key` is the raw AES key.
+pub fn open_short_tag(
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    if !(MIN_TAG_LEN..=TAG_LEN).contains(&tag.len()) {
+        return Err(CryptoError::Unsupported(
+            "AES-GCM tags shorter than 96 bits",
+        ));
+    }
+    check_nonce(nonce)?;
+    let mut counter = [0u8; 16];
+    counter[..NONCE_LEN].copy_from_slice(nonce);
+    counter[15] = 2;
+    let plaintext = super::cipher::decrypt(
+        key,
+        super::cipher::BlockMode::Ctr,
+        super::cipher::Padding::None,
+        Some(&counter),
+        ciphertext,
+    )?;
+    let aead = AeadKey::new(AeadAlgorithm::for_key_len(key.len())?, key)?;
+    let (again, full) = aead.seal_with_nonce(nonce, aad, plaintext.expose())?;
+    let same_ciphertext = again.as_slice() == ciphertext;
+    let tag_ok = aws_lc_rs::constant_time::verify_slices_are_equal(
+        full.get(..tag.len()).unwrap_or_default(),
+        tag,
+    )
+    .is_ok();
+    if !(same_ciphertext && tag_ok) {
+        return Err(CryptoError::AuthenticationFailed);
+    }
+    Ok(plaintext)
+}
+
+#[cfg(test)]
+mod short_tag_tests {
+    use super::*;
+
+    /// McGrew–Viega test case 2 (the OASIS CS-BC-M-GCM-1 vector).
+    #[test]
+    fn truncated_tags_verify() {
+        let key = [0u8; 16];
+        let nonce = [0u8; 12];
+        let ct = hex::decode("0388dace60b6a392f328c2b971b2fe78").unwrap();
+        let tag = hex::decode("ab6e47d42cec13bdf53a67b21257bddf").unwrap();
+        for len in [12, 13, 16] {
+            let p = open_short_tag(&key, &nonce, b"", &ct, &tag[..len]).unwrap();
+            assert_eq!(p.expose(), &[0u8; 16]);
+        }
+        let mut bad = tag[..12].to_vec();
+        bad[11] ^= 1;
+        assert_eq!(
+            open_short_tag(&key, &nonce, b"", &ct, &bad).unwrap_err(),
+            CryptoError::AuthenticationFailed
+        );
+        assert!(open_short_tag(&key, &nonce, b"x", &ct, &tag[..12]).is_err());
+        assert!(open_short_tag(&key, &nonce, b"", &ct, &tag[..8]).is_err());
+    }
+}

@@ -69,6 +69,9 @@ kmip_enum!(
     /// KMIP Cryptographic Algorithm, limited to what Strongroom implements.
     /// Ed25519 has no value in KMIP 1.x; it uses the KMIP 2.0 value.
     CryptographicAlgorithm {
+        // Kept and served for clients that encrypt with it themselves;
+        // this server does not encrypt with 3DES (see `crypto`).
+        TripleDes = 2 => "3DES",
         Aes = 3 => "AES",
         Rsa = 4 => "RSA",
         Ecdsa = 6 => "ECDSA",

@@ -28,8 +28,8 @@ use crate::object::{Attributes, CryptographicAlgorithm, KeyMaterial, UsageMask};
 /// How to encrypt or decrypt with a symmetric key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SymmetricMode {
-    /// AES-GCM, 96-bit IV, 128-bit tag.
-    Gcm,
+    /// AES-GCM, 96-bit IV, a tag of `tag_len` bytes (12 to 16).
+    Gcm { tag_len: usize },
     /// An unauthenticated AES mode.
     Block(BlockMode, Padding),
 }
@@ -71,7 +71,7 @@ impl Kms {
             |attrs, material| {
                 let key = aes_key(attrs, material)?;
                 match mode {
-                    SymmetricMode::Gcm => gcm_seal(key, iv, aad, data),
+                    SymmetricMode::Gcm { tag_len } => gcm_seal(key, iv, aad, data, tag_len),
                     SymmetricMode::Block(block, padding) => {
                         let out = cipher::encrypt(key, block, padding, iv, data)?;
                         Ok(SymmetricCiphertext {
@@ -109,10 +109,15 @@ impl Kms {
             |attrs, material| {
                 let key = aes_key(attrs, material)?;
                 match mode {
-                    SymmetricMode::Gcm => {
+                    SymmetricMode::Gcm { tag_len } => {
                         let iv = iv.ok_or(CryptoError::InvalidInput("the IV is missing"))?;
-                        let k = AeadKey::new(AeadAlgorithm::for_key_len(key.len())?, key)?;
-                        Ok(k.open_parts(iv, aad, data, tag)?)
+                        if tag.len() != tag_len {
+                            return Err(Error::InvalidRequest(format!(
+                                "the tag is {} bytes, the Tag Length says {tag_len}",
+                                tag.len()
+                            )));
+                        }
+                        Ok(aead::open_short_tag(key, iv, aad, data, tag)?)
                     }
                     SymmetricMode::Block(block, padding) => {
                         Ok(cipher::decrypt(key, block, padding, iv, data)?)
@@ -188,6 +193,33 @@ impl Kms {
             };
             Ok(HmacKey::new(hash, k.expose())?.sign(data))
         })
+        .await
+    }
+
+    /// Checks, in constant time, an HMAC made as [`Kms::mac_with`] makes it.
+    pub async fn mac_verify_with(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        hash: HmacAlgorithm,
+        data: &[u8],
+        tag: &[u8],
+    ) -> Result<bool> {
+        let check = Check::new(Operation::Process, UsageMask::MAC_VERIFY, "MAC Verify");
+        self.with_material(
+            actor,
+            project,
+            id,
+            "key.mac_verify",
+            check,
+            |_, material| {
+                let KeyMaterial::Symmetric(k) = material else {
+                    return Err(not("a symmetric key"));
+                };
+                Ok(HmacKey::new(hash, k.expose())?.verify(data, tag))
+            },
+        )
         .await
     }
 
@@ -277,8 +309,17 @@ fn aes_key<'a>(attrs: &Attributes, material: &'a KeyMaterial) -> Result<&'a [u8]
 }
 
 /// GCM under the caller's IV (refused in the server's half of the IV
-/// space) or a fresh one the server draws.
-fn gcm_seal(key: &[u8], iv: Option<&[u8]>, aad: &[u8], data: &[u8]) -> Result<SymmetricCiphertext> {
+/// space) or a fresh one the server draws; the tag cut to `tag_len`.
+fn gcm_seal(
+    key: &[u8],
+    iv: Option<&[u8]>,
+    aad: &[u8],
+    data: &[u8],
+    tag_len: usize,
+) -> Result<SymmetricCiphertext> {
+    if !(aead::MIN_TAG_LEN..=aead::TAG_LEN).contains(&tag_len) {
+        return Err(CryptoError::Unsupported("AES-GCM tags shorter than 96 bits").into());
+    }
     let k = AeadKey::new(AeadAlgorithm::for_key_len(key.len())?, key)?;
     match iv {
         Some(iv) if aead::is_server_nonce(iv) => Err(Error::InvalidRequest(RESERVED_IV.into())),
@@ -287,7 +328,7 @@ fn gcm_seal(key: &[u8], iv: Option<&[u8]>, aad: &[u8], data: &[u8]) -> Result<Sy
             Ok(SymmetricCiphertext {
                 ciphertext,
                 iv: Some(iv.to_vec()),
-                tag: Some(tag.to_vec()),
+                tag: tag.get(..tag_len).map(<[u8]>::to_vec),
             })
         }
         None => {
@@ -301,7 +342,7 @@ fn gcm_seal(key: &[u8], iv: Option<&[u8]>, aad: &[u8], data: &[u8]) -> Result<Sy
             Ok(SymmetricCiphertext {
                 ciphertext: ciphertext.to_vec(),
                 iv: Some(nonce.to_vec()),
-                tag: Some(tag.to_vec()),
+                tag: tag.get(..tag_len).map(<[u8]>::to_vec),
             })
         }
     }

@@ -51,6 +51,7 @@ fn algorithm_of(spec: KeySpec) -> (CryptographicAlgorithm, u32) {
         KeySpec::Aes128 => (A::Aes, 128),
         KeySpec::Aes192 => (A::Aes, 192),
         KeySpec::Aes256 => (A::Aes, 256),
+        KeySpec::TripleDes => (A::TripleDes, 168),
         KeySpec::HmacSha256 => (A::HmacSha256, 256),
         KeySpec::HmacSha384 => (A::HmacSha384, 384),
         KeySpec::HmacSha512 => (A::HmacSha512, 512),
