@@ -25,6 +25,7 @@ mod create_key_pair;
 mod crypto_params;
 mod decrypt;
 mod delete_attribute;
+mod derive_key;
 mod destroy;
 mod discover_versions;
 mod edit_common;
@@ -41,6 +42,8 @@ mod mac_verify;
 mod modify_attribute;
 mod query;
 mod register;
+mod rekey;
+mod rekey_key_pair;
 mod revoke;
 mod rng_retrieve;
 mod rng_seed;
@@ -90,7 +93,13 @@ impl<'a> Context<'a> {
     /// The object a payload names: its Unique Identifier, or the ID
     /// Placeholder when it has none.
     pub fn object_id(&self, payload: &Ttlv) -> OpResult<ObjectId> {
-        match payload.child(Tag::UNIQUE_IDENTIFIER) {
+        self.object_id_in(payload, Tag::UNIQUE_IDENTIFIER)
+    }
+
+    /// Like [`Context::object_id`] for a field other than Unique Identifier
+    /// (Private Key Unique Identifier, say).
+    pub fn object_id_in(&self, payload: &Ttlv, tag: Tag) -> OpResult<ObjectId> {
+        match payload.child(tag) {
             Some(item) => parse_id(item.as_text()?),
             None => self.placeholder().ok_or_else(|| {
                 OperationError::MissingData("no Unique Identifier and no ID Placeholder".into())
@@ -170,6 +179,9 @@ pub const SUPPORTED: &[(Operation, i32)] = &[
     (Operation::REVOKE, 0),
     (Operation::DESTROY, 0),
     (Operation::QUERY, 0),
+    (Operation::RE_KEY, 0),
+    (Operation::DERIVE_KEY, 0),
+    (Operation::RE_KEY_KEY_PAIR, 1),
     (Operation::DISCOVER_VERSIONS, 1),
     (Operation::ENCRYPT, 2),
     (Operation::DECRYPT, 2),
@@ -199,6 +211,9 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::REVOKE,
     Operation::DESTROY,
     Operation::QUERY,
+    Operation::RE_KEY,
+    Operation::RE_KEY_KEY_PAIR,
+    Operation::DERIVE_KEY,
     Operation::DISCOVER_VERSIONS,
     Operation::ENCRYPT,
     Operation::DECRYPT,
@@ -252,6 +267,9 @@ pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -
         Operation::REVOKE => revoke::handle(ctx, payload).await,
         Operation::DESTROY => destroy::handle(ctx, payload).await,
         Operation::QUERY => query::handle(ctx, payload).await,
+        Operation::RE_KEY => rekey::handle(ctx, payload).await,
+        Operation::DERIVE_KEY => derive_key::handle(ctx, payload).await,
+        Operation::RE_KEY_KEY_PAIR => rekey_key_pair::handle(ctx, payload).await,
         Operation::DISCOVER_VERSIONS => discover_versions::handle(ctx, payload).await,
         Operation::ENCRYPT => encrypt::handle(ctx, payload).await,
         Operation::DECRYPT => decrypt::handle(ctx, payload).await,

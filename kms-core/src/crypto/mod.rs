@@ -17,6 +17,7 @@
 //! | [`digest`] | SHA-256/384/512, and SHA-1 for legacy only | KMIP `Hash`, digest-then-sign, fingerprints |
 //! | [`signature`] | RSA-PSS, RSA PKCS#1 v1.5, ECDSA (P-256/384/521), Ed25519 | Customer signing keys, the certificate authorities |
 //! | [`rsa_oaep`] | RSA-OAEP (SHA-256 by default; SHA-1/384/512 for KMIP) and RSA PKCS#1 v1.5 encryption | Customer asymmetric encryption keys, key transport |
+//! | [`kdf`] | PBKDF2-HMAC-SHA-1/256/384/512, HMAC and hash derivation | KMIP `Derive Key` |
 //! | [`keygen`] | Key generation for every [`keygen::KeySpec`] | Creating managed keys |
 //! | [`rng`] | AWS-LC's DRBG | Nonces, salts, symmetric keys |
 //!
@@ -107,6 +108,7 @@ pub mod aead;
 pub mod cipher;
 pub mod digest;
 pub mod hmac;
+pub mod kdf;
 pub mod keygen;
 pub mod keywrap;
 pub mod rng;

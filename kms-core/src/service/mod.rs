@@ -24,11 +24,13 @@
 
 mod audit_queue;
 mod codec;
+mod derive;
 mod keys;
 mod kmip_ops;
 mod lifecycle_ops;
 mod objects;
 mod projects;
+mod rekey;
 mod ring;
 mod root_ops;
 mod root_rotation;
@@ -38,6 +40,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use derive::{Derivation, DerivedObject};
 pub use keys::UsableKey;
 pub use kmip_ops::{SymmetricCiphertext, SymmetricMode};
 pub use objects::{CreatedPair, Template};

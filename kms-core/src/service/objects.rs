@@ -45,7 +45,7 @@ pub struct CreatedPair {
 }
 
 /// KMIP algorithm and length of a key spec.
-fn algorithm_of(spec: KeySpec) -> (CryptographicAlgorithm, u32) {
+pub(super) fn algorithm_of(spec: KeySpec) -> (CryptographicAlgorithm, u32) {
     use CryptographicAlgorithm as A;
     match spec {
         KeySpec::Aes128 => (A::Aes, 128),
@@ -84,7 +84,7 @@ fn default_mask(object_type: ObjectType, algorithm: Option<CryptographicAlgorith
 }
 
 /// A SHA-256 Digest attribute of the material, as KMIP servers set it.
-fn digest_of(material: &KeyMaterial) -> Digest {
+pub(super) fn digest_of(material: &KeyMaterial) -> Digest {
     let (bytes, format) = match material {
         KeyMaterial::Symmetric(b) => (b.expose(), KeyFormatType::Raw),
         KeyMaterial::PrivateKeyPkcs8(b) => (b.expose(), KeyFormatType::Pkcs8),
@@ -100,7 +100,7 @@ fn digest_of(material: &KeyMaterial) -> Digest {
     }
 }
 
-fn build_attributes(
+pub(super) fn build_attributes(
     project: ProjectId,
     material: &KeyMaterial,
     algorithm: Option<CryptographicAlgorithm>,
