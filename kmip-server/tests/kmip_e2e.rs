@@ -416,8 +416,8 @@ async fn permissions_and_project_isolation() {
         let item = one(&mut limited, 4, op, p).await;
         assert_eq!(reason(&item), Some(PERMISSION_DENIED));
     }
-    // Not implemented at all.
-    let item = one(&mut alice, 4, Op::RE_KEY, vec![uid(&id)]).await;
+    // Not a request a server answers (Notify goes server to client).
+    let item = one(&mut alice, 4, Op::NOTIFY, vec![uid(&id)]).await;
     assert_eq!(reason(&item), Some(OPERATION_NOT_SUPPORTED));
     server.shutdown().await;
 }
