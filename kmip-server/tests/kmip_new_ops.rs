@@ -485,3 +485,153 @@ async fn rsa_encryption_round_trips_and_rng_seed_is_ignored() {
     );
     server.shutdown().await;
 }
+
+fn wrapping_spec(kek: &str, params: Option<Ttlv>, encoding: u32) -> Ttlv {
+    let mut info = vec![uid(kek)];
+    info.extend(params);
+    Ttlv::structure(
+        Tag::KEY_WRAPPING_SPECIFICATION,
+        vec![
+            Ttlv::enumeration(Tag::WRAPPING_METHOD, 1u32),
+            Ttlv::structure(Tag::ENCRYPTION_KEY_INFORMATION, info),
+            Ttlv::enumeration(Tag::ENCODING_OPTION, encoding),
+        ],
+    )
+}
+
+fn wrapped_value(item: &Ttlv) -> Vec<u8> {
+    let block = payload(item)
+        .child(Tag::SYMMETRIC_KEY)
+        .and_then(|k| k.child(Tag::KEY_BLOCK))
+        .cloned()
+        .unwrap_or_else(|| panic!("no key block: {}", message(item)));
+    assert!(block.child(Tag::KEY_WRAPPING_DATA).is_some());
+    block
+        .child(Tag::KEY_VALUE)
+        .unwrap()
+        .as_bytes()
+        .unwrap()
+        .to_vec()
+}
+
+/// RFC 3394 §4.1 (128-bit key under a 128-bit KEK), and RSA-OAEP wrapping
+/// undone by Decrypt with the private key.
+#[tokio::test]
+async fn wrapped_get_matches_rfc_3394_and_rsa_oaep_round_trips() {
+    let env = Env::new().await;
+    let server = env.start(ListenerLimits::DEFAULT).await;
+    let mut c = env.connect(&server, Some(&env.alice)).await.unwrap();
+    let kek = hex::decode("000102030405060708090A0B0C0D0E0F").unwrap();
+    let key = hex::decode("00112233445566778899AABBCCDDEEFF").unwrap();
+    let mut kek_request =
+        register_aes(&kek, vec![Ttlv::enumeration(Tag::BLOCK_CIPHER_MODE, 13u32)]);
+    // Usage: Wrap Key.
+    if let kmip_server::ttlv::Value::Structure(t) = &mut kek_request[1].value {
+        t[0] = attr(
+            "Cryptographic Usage Mask",
+            Ttlv::integer(Tag::ATTRIBUTE_VALUE, 0x10),
+        );
+    }
+    let item = one(&mut c, 4, Op::REGISTER, kek_request).await;
+    assert_eq!(status(&item), 0, "{}", message(&item));
+    let kek_id = text_of(payload(&item), Tag::UNIQUE_IDENTIFIER);
+    let item = one(&mut c, 4, Op::REGISTER, register_aes(&key, vec![])).await;
+    let key_id = text_of(payload(&item), Tag::UNIQUE_IDENTIFIER);
+
+    let item = one(
+        &mut c,
+        4,
+        Op::GET,
+        vec![uid(&key_id), wrapping_spec(&kek_id, None, 1)],
+    )
+    .await;
+    assert_eq!(
+        hex::encode_upper(wrapped_value(&item)),
+        "1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5"
+    );
+    // A key cannot wrap itself; a key without Wrap Key cannot wrap.
+    let item = one(
+        &mut c,
+        4,
+        Op::GET,
+        vec![uid(&kek_id), wrapping_spec(&kek_id, None, 1)],
+    )
+    .await;
+    assert_eq!(reason(&item), Some(ILLEGAL_OPERATION));
+    let kwp = Ttlv::structure(
+        Tag::CRYPTOGRAPHIC_PARAMETERS,
+        vec![Ttlv::enumeration(Tag::BLOCK_CIPHER_MODE, 12u32)],
+    );
+    let item = one(
+        &mut c,
+        4,
+        Op::GET,
+        vec![uid(&kek_id), wrapping_spec(&key_id, Some(kwp), 1)],
+    )
+    .await;
+    assert_eq!(reason(&item), Some(PERMISSION_DENIED));
+
+    // RSA-OAEP (SHA-256) wrapping of the TTLV-encoded Key Value.
+    let request = vec![Ttlv::structure(
+        Tag::COMMON_TEMPLATE_ATTRIBUTE,
+        vec![
+            attr(
+                "Cryptographic Algorithm",
+                Ttlv::enumeration(Tag::ATTRIBUTE_VALUE, 4u32),
+            ),
+            attr(
+                "Cryptographic Length",
+                Ttlv::integer(Tag::ATTRIBUTE_VALUE, 2048),
+            ),
+            attr(
+                "Cryptographic Usage Mask",
+                Ttlv::integer(Tag::ATTRIBUTE_VALUE, 0x8 | 0x10),
+            ),
+            activation(),
+        ],
+    )];
+    let item = one(&mut c, 4, Op::CREATE_KEY_PAIR, request).await;
+    let private = text_of(payload(&item), Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER);
+    let public = text_of(payload(&item), Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER);
+    let oaep = Ttlv::structure(
+        Tag::CRYPTOGRAPHIC_PARAMETERS,
+        vec![
+            Ttlv::enumeration(Tag::PADDING_METHOD, 2u32),
+            Ttlv::enumeration(Tag::HASHING_ALGORITHM, 6u32),
+            Ttlv::enumeration(Tag::MASK_GENERATOR_HASHING_ALGORITHM, 6u32),
+        ],
+    );
+    let item = one(
+        &mut c,
+        4,
+        Op::GET,
+        vec![uid(&key_id), wrapping_spec(&public, Some(oaep.clone()), 2)],
+    )
+    .await;
+    let wrapped = wrapped_value(&item);
+    let item = one(
+        &mut c,
+        4,
+        Op::DECRYPT,
+        vec![uid(&private), oaep, Ttlv::bytes(Tag::DATA, wrapped)],
+    )
+    .await;
+    let encoded = bytes_of(payload(&item), Tag::DATA);
+    let value = kmip_server::ttlv::decode(&encoded, &kmip_server::ttlv::Limits::DEFAULT).unwrap();
+    assert_eq!(value.tag, Tag::KEY_VALUE);
+    assert_eq!(bytes_of(&value, Tag::KEY_MATERIAL), key);
+
+    // Compressed EC points are not served.
+    let item = one(
+        &mut c,
+        4,
+        Op::GET,
+        vec![
+            uid(&key_id),
+            Ttlv::enumeration(Tag::KEY_COMPRESSION_TYPE, 2u32),
+        ],
+    )
+    .await;
+    assert_eq!(reason(&item), Some(17));
+    server.shutdown().await;
+}

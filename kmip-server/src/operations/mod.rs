@@ -49,6 +49,7 @@ mod rng_retrieve;
 mod rng_seed;
 mod sign;
 mod signature_verify;
+mod wrapping;
 
 use std::sync::Mutex;
 

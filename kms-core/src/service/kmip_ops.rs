@@ -1,7 +1,8 @@
 //! Key uses the KMIP profiles need beyond the cached fast path of
 //! [`super::use_ops`]: AES in CBC, ECB and CTR, AES-GCM with a
-//! client-chosen IV, RSA encryption (OAEP, PKCS#1 v1.5), and HMAC under a
-//! key registered as AES but whose Cryptographic Parameters name an HMAC.
+//! client-chosen IV, RSA encryption (OAEP, PKCS#1 v1.5), HMAC under a
+//! key registered as AES but whose Cryptographic Parameters name an HMAC,
+//! and wrapping a key value for a wrapped Get (AES-KW, AES-KWP, RSA).
 //!
 //! These need the raw key bytes (or the whole private key), which the cache
 //! does not keep: each call loads and authenticates the object row, unwraps
@@ -18,6 +19,7 @@ use super::{Actor, Kms};
 use crate::crypto::aead::{self, AeadAlgorithm, AeadKey};
 use crate::crypto::cipher::{self, BlockMode, Padding};
 use crate::crypto::hmac::{HmacAlgorithm, HmacKey};
+use crate::crypto::keywrap;
 use crate::crypto::rsa_oaep::{RsaDecryptingKey, RsaEncryptingKey, RsaEncryptionScheme};
 use crate::crypto::{CryptoError, SecretBytes};
 use crate::error::{Error, Result};
@@ -41,6 +43,17 @@ pub struct SymmetricCiphertext {
     pub iv: Option<Vec<u8>>,
     /// The GCM tag.
     pub tag: Option<Vec<u8>>,
+}
+
+/// How [`Kms::wrap_key_value`] wraps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WrapScheme {
+    /// AES Key Wrap, RFC 3394 (KMIP's NIST Key Wrap).
+    AesKeyWrap,
+    /// AES Key Wrap with Padding, RFC 5649.
+    AesKeyWrapPadded,
+    /// RSA encryption with this scheme and OAEP label.
+    Rsa(RsaEncryptionScheme, Vec<u8>),
 }
 
 /// Why a caller-chosen GCM IV is refused; see [`aead::is_server_nonce`].
@@ -218,6 +231,45 @@ impl Kms {
                     return Err(not("a symmetric key"));
                 };
                 Ok(HmacKey::new(hash, k.expose())?.verify(data, tag))
+            },
+        )
+        .await
+    }
+
+    /// Wraps `key_value` (an object's key value, already encoded) under the
+    /// wrapping key `id` for a wrapped Get. The wrapping key must allow
+    /// Wrap Key; the use is audited as `key.wrap`.
+    pub async fn wrap_key_value(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        scheme: &WrapScheme,
+        key_value: &[u8],
+    ) -> Result<Vec<u8>> {
+        let check = Check::new(Operation::Protect, UsageMask::WRAP_KEY, "Wrap Key");
+        self.with_material(
+            actor,
+            project,
+            id,
+            "key.wrap",
+            check,
+            |attrs, material| match scheme {
+                WrapScheme::AesKeyWrap => Ok(keywrap::wrap(aes_key(attrs, material)?, key_value)?),
+                WrapScheme::AesKeyWrapPadded => Ok(keywrap::wrap_with_padding(
+                    aes_key(attrs, material)?,
+                    key_value,
+                )?),
+                WrapScheme::Rsa(scheme, label) => {
+                    let key = match material {
+                        KeyMaterial::PublicKeySpki(der) => RsaEncryptingKey::from_spki_der(der)?,
+                        KeyMaterial::PrivateKeyPkcs8(der) => {
+                            RsaDecryptingKey::from_pkcs8(der.expose())?.public_key()?
+                        }
+                        _ => return Err(not("an RSA key")),
+                    };
+                    Ok(key.encrypt_with_label(*scheme, label, key_value)?)
+                }
             },
         )
         .await

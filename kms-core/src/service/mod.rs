@@ -42,7 +42,7 @@ use std::time::Duration;
 
 pub use derive::{Derivation, DerivedObject};
 pub use keys::UsableKey;
-pub use kmip_ops::{SymmetricCiphertext, SymmetricMode};
+pub use kmip_ops::{SymmetricCiphertext, SymmetricMode, WrapScheme};
 pub use objects::{CreatedPair, Template};
 pub use root_rotation::{RotationProgress, RotationReport};
 
