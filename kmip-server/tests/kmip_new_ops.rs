@@ -635,3 +635,89 @@ async fn wrapped_get_matches_rfc_3394_and_rsa_oaep_round_trips() {
     assert_eq!(reason(&item), Some(17));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn query_lease_allocation_async_and_unsupported_objects() {
+    let env = Env::new().await;
+    let server = env.start(ListenerLimits::DEFAULT).await;
+    let mut c = env.connect(&server, Some(&env.alice)).await.unwrap();
+    let query = |f: u32| vec![Ttlv::enumeration(Tag::QUERY_FUNCTION, f)];
+    let item = one(&mut c, 4, Op::QUERY, query(11)).await;
+    let capability = payload(&item).child(Tag::CAPABILITY_INFORMATION).unwrap();
+    assert!(
+        !capability
+            .child(Tag::ASYNCHRONOUS_CAPABILITY)
+            .unwrap()
+            .as_bool()
+            .unwrap()
+    );
+    let item = one(&mut c, 4, Op::QUERY, query(8)).await;
+    assert!(payload(&item).child(Tag::RNG_PARAMETERS).is_some());
+    let item = one(&mut c, 4, Op::QUERY, query(12)).await;
+    assert_eq!(
+        payload(&item)
+            .child(Tag::CLIENT_REGISTRATION_METHOD)
+            .unwrap()
+            .as_enum()
+            .unwrap(),
+        2
+    );
+    // Query Capabilities is not a KMIP 1.2 function.
+    assert_eq!(
+        reason(&one(&mut c, 2, Op::QUERY, query(11)).await),
+        Some(INVALID_FIELD)
+    );
+
+    let item = one(&mut c, 4, Op::CREATE, active(create_aes("leased"))).await;
+    let id = text_of(payload(&item), Tag::UNIQUE_IDENTIFIER);
+    let item = one(&mut c, 4, Op::OBTAIN_LEASE, vec![uid(&id)]).await;
+    assert_eq!(
+        payload(&item)
+            .child(Tag::LEASE_TIME)
+            .unwrap()
+            .as_interval()
+            .unwrap(),
+        0
+    );
+    let item = one(
+        &mut c,
+        4,
+        Op::GET_USAGE_ALLOCATION,
+        vec![uid(&id), Ttlv::long_integer(Tag::USAGE_LIMITS_COUNT, 10)],
+    )
+    .await;
+    assert_eq!(reason(&item), Some(ILLEGAL_OPERATION));
+
+    let correlation = Ttlv::bytes(Tag::ASYNCHRONOUS_CORRELATION_VALUE, b"x".to_vec());
+    let item = one(&mut c, 4, Op::POLL, vec![correlation.clone()]).await;
+    assert_eq!(reason(&item), Some(ITEM_NOT_FOUND));
+    let item = one(&mut c, 4, Op::CANCEL, vec![correlation]).await;
+    assert_eq!(
+        payload(&item)
+            .child(Tag::CANCELLATION_RESULT)
+            .unwrap()
+            .as_enum()
+            .unwrap(),
+        5
+    );
+
+    // Only on-line storage exists.
+    let locate = |mask: i32| vec![Ttlv::integer(Tag::STORAGE_STATUS_MASK, mask)];
+    let item = one(&mut c, 4, Op::LOCATE, locate(1)).await;
+    assert!(payload(&item).child(Tag::UNIQUE_IDENTIFIER).is_some());
+    let item = one(&mut c, 4, Op::LOCATE, locate(2)).await;
+    assert!(payload(&item).child(Tag::UNIQUE_IDENTIFIER).is_none());
+
+    // Split Keys and Templates are not kept.
+    for t in [5u32, 6] {
+        let item = one(
+            &mut c,
+            4,
+            Op::REGISTER,
+            vec![Ttlv::enumeration(Tag::OBJECT_TYPE, t)],
+        )
+        .await;
+        assert_eq!(reason(&item), Some(FEATURE_NOT_SUPPORTED));
+    }
+    server.shutdown().await;
+}

@@ -4,13 +4,13 @@ use kms_core::crypto::keygen::KeySpec;
 use kms_core::object::{CryptographicAlgorithm as Alg, ObjectType};
 
 use super::{Context, fields, response, uid};
-use crate::message::attributes::{parse, template};
+use crate::message::attributes::template;
 use crate::message::{OpResult, OperationError};
 use crate::ttlv::{Tag, Ttlv};
 
 pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     fields(payload, &[Tag::OBJECT_TYPE, Tag::TEMPLATE_ATTRIBUTE])?;
-    let object_type = parse::known(payload.required(Tag::OBJECT_TYPE)?, ObjectType::from_kmip)?;
+    let object_type = super::object_type(payload.required(Tag::OBJECT_TYPE)?)?;
     if object_type != ObjectType::SymmetricKey {
         return Err(OperationError::InvalidField(format!(
             "Create makes symmetric keys, not {object_type}"

@@ -36,7 +36,7 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
             Tag::TEMPLATE_ATTRIBUTE,
         ],
     )?;
-    let object_type = parse::known(payload.required(Tag::OBJECT_TYPE)?, ObjectType::from_kmip)?;
+    let object_type = super::object_type(payload.required(Tag::OBJECT_TYPE)?)?;
     let mut bases = payload.children(Tag::UNIQUE_IDENTIFIER);
     let base = parse_id(payload.required(Tag::UNIQUE_IDENTIFIER)?.as_text()?)?;
     if bases.nth(1).is_some() {

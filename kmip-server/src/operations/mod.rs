@@ -18,6 +18,7 @@
 
 mod activate;
 mod add_attribute;
+mod asynchronous;
 mod check;
 mod cipher_plan;
 mod create;
@@ -36,6 +37,7 @@ mod get_attribute_list;
 mod get_attributes;
 mod hash;
 mod key_block;
+mod lease;
 mod locate;
 mod mac;
 mod mac_verify;
@@ -157,6 +159,26 @@ pub fn response(children: Vec<Ttlv>) -> Ttlv {
     Ttlv::structure(Tag::RESPONSE_PAYLOAD, children)
 }
 
+/// The Object Type of a request. Split Keys, Templates (deprecated since
+/// KMIP 1.3) and PGP Keys are object types this server does not keep:
+/// Feature Not Supported, as KMIP answers a defined feature a server lacks.
+pub fn object_type(item: &Ttlv) -> OpResult<kms_core::object::ObjectType> {
+    const SPLIT_KEY: u32 = 5;
+    const TEMPLATE: u32 = 6;
+    const PGP_KEY: u32 = 9;
+    match item.as_enum()? {
+        t @ (SPLIT_KEY | TEMPLATE | PGP_KEY) => Err(OperationError::FeatureNotSupported(format!(
+            "{} objects are not supported",
+            crate::ttlv::enums::ObjectType(t)
+                .kmip_name()
+                .unwrap_or("such")
+        ))),
+        _ => {
+            crate::message::attributes::parse::known(item, kms_core::object::ObjectType::from_kmip)
+        }
+    }
+}
+
 /// Refuses unknown or repeated fields in a Request Payload.
 pub fn fields(payload: &Ttlv, allowed: &[Tag]) -> OpResult<()> {
     check_fields(payload, allowed)
@@ -182,6 +204,10 @@ pub const SUPPORTED: &[(Operation, i32)] = &[
     (Operation::QUERY, 0),
     (Operation::RE_KEY, 0),
     (Operation::DERIVE_KEY, 0),
+    (Operation::OBTAIN_LEASE, 0),
+    (Operation::GET_USAGE_ALLOCATION, 0),
+    (Operation::CANCEL, 0),
+    (Operation::POLL, 0),
     (Operation::RE_KEY_KEY_PAIR, 1),
     (Operation::DISCOVER_VERSIONS, 1),
     (Operation::ENCRYPT, 2),
@@ -215,6 +241,10 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::RE_KEY,
     Operation::RE_KEY_KEY_PAIR,
     Operation::DERIVE_KEY,
+    Operation::OBTAIN_LEASE,
+    Operation::GET_USAGE_ALLOCATION,
+    Operation::CANCEL,
+    Operation::POLL,
     Operation::DISCOVER_VERSIONS,
     Operation::ENCRYPT,
     Operation::DECRYPT,
@@ -270,6 +300,10 @@ pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -
         Operation::QUERY => query::handle(ctx, payload).await,
         Operation::RE_KEY => rekey::handle(ctx, payload).await,
         Operation::DERIVE_KEY => derive_key::handle(ctx, payload).await,
+        Operation::OBTAIN_LEASE => lease::obtain_lease(ctx, payload).await,
+        Operation::GET_USAGE_ALLOCATION => lease::get_usage_allocation(ctx, payload).await,
+        Operation::CANCEL => asynchronous::cancel(ctx, payload).await,
+        Operation::POLL => asynchronous::poll(ctx, payload).await,
         Operation::RE_KEY_KEY_PAIR => rekey_key_pair::handle(ctx, payload).await,
         Operation::DISCOVER_VERSIONS => discover_versions::handle(ctx, payload).await,
         Operation::ENCRYPT => encrypt::handle(ctx, payload).await,
