@@ -721,3 +721,102 @@ async fn query_lease_allocation_async_and_unsupported_objects() {
     }
     server.shutdown().await;
 }
+
+/// The test environment's KMIP CA behind Certify.
+struct TestCa(std::sync::Arc<Env>);
+
+#[async_trait::async_trait]
+impl kmip_server::certify::Certifier for TestCa {
+    async fn certify(
+        &self,
+        request: kmip_server::certify::CertifyRequest<'_>,
+    ) -> Result<Vec<u8>, kmip_server::certify::CertifyError> {
+        use kmip_server::certify::{CertifyError, CertifyRequest};
+        use spki::der::Decode;
+        let CertifyRequest::PublicKey { spki, subject } = request else {
+            return Err(CertifyError::Refused("public keys only here".into()));
+        };
+        let key = spki::SubjectPublicKeyInfoOwned::from_der(spki)
+            .map_err(|e| CertifyError::Refused(e.to_string()))?;
+        let validity = pki::x509::validity::Validity::starting_now(time::Duration::days(1))
+            .map_err(|e| CertifyError::Failed(e.to_string()))?;
+        let cert = self
+            .0
+            .ca
+            .issue_client(&key, subject, validity)
+            .await
+            .map_err(|e| CertifyError::Refused(e.to_string()))?;
+        Ok(cert.der().to_vec())
+    }
+}
+
+#[tokio::test]
+async fn certify_uses_the_given_ca_and_is_absent_without_one() {
+    use kmip_server::processor::Processor;
+    use kmip_server::ttlv::{self, Limits};
+    let env = std::sync::Arc::new(Env::new().await);
+    let client = kmip_server::client::KmipClient::with_all_operations("c", env.project_a);
+    let peer = "127.0.0.1:1".parse().unwrap();
+    let run = |processor: Processor, op: Op, p: Vec<Ttlv>| {
+        let client = client.clone();
+        async move {
+            let bytes = ttlv::encode(&request(4, vec![(op, p)])).unwrap();
+            let out = processor.process(&client, peer, &bytes).await;
+            let response = ttlv::decode(&out, &Limits::DEFAULT).unwrap();
+            items(&response)[0].clone()
+        }
+    };
+    let plain = Processor::new(env.kms.clone(), Limits::DEFAULT, 8);
+    let with_ca = plain
+        .clone()
+        .with_certifier(std::sync::Arc::new(TestCa(env.clone())));
+
+    let template = Ttlv::structure(
+        Tag::COMMON_TEMPLATE_ATTRIBUTE,
+        vec![
+            attr(
+                "Cryptographic Algorithm",
+                Ttlv::enumeration(Tag::ATTRIBUTE_VALUE, 6u32),
+            ),
+            attr(
+                "Cryptographic Length",
+                Ttlv::integer(Tag::ATTRIBUTE_VALUE, 256),
+            ),
+            attr("Name", name_value("device-7")),
+        ],
+    );
+    let item = run(plain.clone(), Op::CREATE_KEY_PAIR, vec![template]).await;
+    let public = text_of(payload(&item), Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER);
+
+    let item = run(plain.clone(), Op::CERTIFY, vec![uid(&public)]).await;
+    assert_eq!(reason(&item), Some(OPERATION_NOT_SUPPORTED));
+    let query = vec![Ttlv::enumeration(Tag::QUERY_FUNCTION, 1u32)];
+    let listed = |item: &Ttlv| {
+        payload(item)
+            .children(Tag::OPERATION)
+            .any(|o| o.as_enum().unwrap() == Op::CERTIFY.0)
+    };
+    assert!(!listed(&run(plain.clone(), Op::QUERY, query.clone()).await));
+    assert!(listed(&run(with_ca.clone(), Op::QUERY, query).await));
+
+    let item = run(with_ca.clone(), Op::CERTIFY, vec![uid(&public)]).await;
+    assert_eq!(status(&item), 0, "{}", message(&item));
+    let cert = text_of(payload(&item), Tag::UNIQUE_IDENTIFIER);
+    let item = run(with_ca.clone(), Op::GET, vec![uid(&cert)]).await;
+    let der = bytes_of(
+        payload(&item).child(Tag::CERTIFICATE).unwrap(),
+        Tag::CERTIFICATE_VALUE,
+    );
+    pki::x509::issue::IssuedCertificate::from_der(&der).expect("an X.509 certificate");
+    assert!(
+        der.windows(8).any(|w| w == b"device-7"),
+        "certified for the key's name"
+    );
+    let item = run(
+        with_ca,
+        Op::GET_ATTRIBUTES,
+        vec![uid(&public), Ttlv::text(Tag::ATTRIBUTE_NAME, "Link")],
+    )
+    .await;
+    assert_eq!(linked(&get_attribute(&item, "Link"), 0x101), Some(cert));
+}

@@ -19,6 +19,7 @@
 mod activate;
 mod add_attribute;
 mod asynchronous;
+mod certify;
 mod check;
 mod cipher_plan;
 mod create;
@@ -70,6 +71,8 @@ pub struct Context<'a> {
     pub actor: &'a Actor,
     /// The version the request is processed at.
     pub version: ProtocolVersion,
+    /// The CA behind Certify, if the server was given one.
+    pub certifier: Option<&'a dyn crate::certify::Certifier>,
     id_placeholder: Mutex<Option<ObjectId>>,
 }
 
@@ -85,6 +88,7 @@ impl<'a> Context<'a> {
             client,
             actor,
             version,
+            certifier: None,
             id_placeholder: Mutex::new(None),
         }
     }
@@ -204,6 +208,7 @@ pub const SUPPORTED: &[(Operation, i32)] = &[
     (Operation::QUERY, 0),
     (Operation::RE_KEY, 0),
     (Operation::DERIVE_KEY, 0),
+    (Operation::CERTIFY, 0),
     (Operation::OBTAIN_LEASE, 0),
     (Operation::GET_USAGE_ALLOCATION, 0),
     (Operation::CANCEL, 0),
@@ -241,6 +246,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::RE_KEY,
     Operation::RE_KEY_KEY_PAIR,
     Operation::DERIVE_KEY,
+    Operation::CERTIFY,
     Operation::OBTAIN_LEASE,
     Operation::GET_USAGE_ALLOCATION,
     Operation::CANCEL,
@@ -265,12 +271,18 @@ pub fn supported_in(version: ProtocolVersion) -> impl Iterator<Item = Operation>
         .map(|(op, _)| *op)
 }
 
+/// The operations this server offers a request: those its version
+/// defines that are implemented, without Certify when no CA was given.
+pub fn offered<'c>(ctx: &'c Context<'_>) -> impl Iterator<Item = Operation> + 'c {
+    supported_in(ctx.version).filter(|op| *op != Operation::CERTIFY || ctx.certifier.is_some())
+}
+
 /// Runs one batch item.
 pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -> OpResult<Ttlv> {
     let name = operation
         .kmip_name()
         .map_or_else(|| format!("operation {:#x}", operation.0), str::to_owned);
-    if !supported_in(ctx.version).any(|op| op == operation) {
+    if !offered(ctx).any(|op| op == operation) {
         return Err(OperationError::OperationNotSupported(format!(
             "{name} is not supported in KMIP {}",
             ctx.version
@@ -300,6 +312,7 @@ pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -
         Operation::QUERY => query::handle(ctx, payload).await,
         Operation::RE_KEY => rekey::handle(ctx, payload).await,
         Operation::DERIVE_KEY => derive_key::handle(ctx, payload).await,
+        Operation::CERTIFY => certify::handle(ctx, payload).await,
         Operation::OBTAIN_LEASE => lease::obtain_lease(ctx, payload).await,
         Operation::GET_USAGE_ALLOCATION => lease::get_usage_allocation(ctx, payload).await,
         Operation::CANCEL => asynchronous::cancel(ctx, payload).await,

@@ -16,7 +16,7 @@
 
 use kms_core::object::ObjectType;
 
-use super::{Context, response, supported_in};
+use super::{Context, offered, response};
 use crate::message::{OpResult, OperationError};
 use crate::ttlv::enums::{
     ClientRegistrationMethod, DRBGAlgorithm as DrbgAlgorithm, DestroyAction, QueryFunction,
@@ -45,7 +45,7 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     }
     let mut out = Vec::new();
     if functions.contains(&QueryFunction::QUERY_OPERATIONS) {
-        out.extend(supported_in(ctx.version).map(|op| Ttlv::enumeration(Tag::OPERATION, op)));
+        out.extend(offered(ctx).map(|op| Ttlv::enumeration(Tag::OPERATION, op)));
     }
     if functions.contains(&QueryFunction::QUERY_OBJECTS) {
         out.extend(
