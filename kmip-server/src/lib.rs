@@ -58,7 +58,10 @@
 //! let config = tls::server_config(tls::TlsMaterial { client_ca, crls, server_chain, server_key })?;
 //! let (tls_tx, tls_rx) = tokio::sync::watch::channel(config);   // keep tls_tx to swap in new CRLs
 //! let limits = ListenerLimits::DEFAULT;
-//! let handler = std::sync::Arc::new(Handler::new(kms.clone(), directory, &limits));
+//! let mut handler = Handler::new(kms.clone(), directory, &limits);
+//! // Optional: back KMIP Certify with the install's CA (see `certify`).
+//! handler.processor = handler.processor.with_certifier(std::sync::Arc::new(kmip_ca));
+//! let handler = std::sync::Arc::new(handler);
 //! let listener = tokio::net::TcpListener::bind(addr).await?;
 //! tasks.spawn(listener::serve(listener, ListenerConfig { tls: tls_rx, limits }, handler, shutdown_rx));
 //! ```
