@@ -70,6 +70,23 @@ pub fn signature_scheme(payload: &Ttlv, attrs: &Attributes) -> OpResult<Signatur
             };
             let i = sha(hash, HashingAlgorithm::Sha256)?;
             if pss {
+                // aws-lc-rs's PSS uses MGF1 over the message hash and a salt
+                // as long as the hash; other choices are refused, never
+                // silently replaced.
+                let hash_len = [32u32, 48, 64].get(i).copied().ok_or_else(unsupported)?;
+                if params.salt_length.is_some_and(|s| s != hash_len) {
+                    return Err(OperationError::FeatureNotSupported(format!(
+                        "RSA-PSS salts are as long as the hash ({hash_len} bytes)"
+                    )));
+                }
+                if params
+                    .mask_generator_hashing_algorithm
+                    .is_some_and(|m| Some(m) != hash.or(Some(HashingAlgorithm::Sha256)))
+                {
+                    return Err(OperationError::FeatureNotSupported(
+                        "RSA-PSS uses MGF1 over the message hash".into(),
+                    ));
+                }
                 pick(i, [S::RsaPssSha256, S::RsaPssSha384, S::RsaPssSha512])
             } else {
                 pick(i, [S::RsaPkcs1Sha256, S::RsaPkcs1Sha384, S::RsaPkcs1Sha512])
