@@ -21,6 +21,7 @@
 //! | [`message`] | Request and Response Messages, batch items, Result Reasons ([`message::OperationError`], the one mapping from `kms_core::Error`), attributes by protocol version |
 //! | [`operations`] | one file per operation; [`operations::dispatch`] checks version support and the client's permissions |
 //! | [`processor`] | bytes in, bytes out: decode, run the batch (Stop / Continue; Undo refused), Maximum Response Size, encode |
+//! | [`certify`] | the [`certify::Certifier`] trait a CA implements to back KMIP Certify |
 //! | [`client`] | [`client::KmipClient`] (name, project, permitted operations) and the [`client::ClientDirectory`] that finds one for a certificate |
 //! | [`listener`] | tokio + rustls: mutual TLS against the KMIP CA and its CRL, hot-swappable configuration, every limit, graceful shutdown |
 //!
@@ -57,12 +58,16 @@
 //! let config = tls::server_config(tls::TlsMaterial { client_ca, crls, server_chain, server_key })?;
 //! let (tls_tx, tls_rx) = tokio::sync::watch::channel(config);   // keep tls_tx to swap in new CRLs
 //! let limits = ListenerLimits::DEFAULT;
-//! let handler = std::sync::Arc::new(Handler::new(kms.clone(), directory, &limits));
+//! let mut handler = Handler::new(kms.clone(), directory, &limits);
+//! // Optional: back KMIP Certify with the install's CA (see `certify`).
+//! handler.processor = handler.processor.with_certifier(std::sync::Arc::new(kmip_ca));
+//! let handler = std::sync::Arc::new(handler);
 //! let listener = tokio::net::TcpListener::bind(addr).await?;
 //! tasks.spawn(listener::serve(listener, ListenerConfig { tls: tls_rx, limits }, handler, shutdown_rx));
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod certify;
 pub mod client;
 pub mod listener;
 pub mod message;

@@ -15,10 +15,12 @@
 //!   whose items fail with Response Too Large.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use kms_core::service::{Actor, Kms};
 use zeroize::Zeroizing;
 
+use crate::certify::Certifier;
 use crate::client::KmipClient;
 use crate::message::{
     ContinuationOption, OperationError, Outcome, ProtocolVersion, RequestMessage,
@@ -33,6 +35,7 @@ pub struct Processor {
     kms: Kms,
     limits: Limits,
     max_batch_count: usize,
+    certifier: Option<Arc<dyn Certifier>>,
 }
 
 impl Processor {
@@ -41,7 +44,14 @@ impl Processor {
             kms,
             limits,
             max_batch_count,
+            certifier: None,
         }
+    }
+
+    /// Backs KMIP Certify with `certifier` (see [`crate::certify`]).
+    pub fn with_certifier(mut self, certifier: Arc<dyn Certifier>) -> Self {
+        self.certifier = Some(certifier);
+        self
     }
 
     /// Answers one request message from `client` at `peer`. Never fails:
@@ -95,7 +105,8 @@ impl Processor {
             );
         }
         let actor = Actor::new(format!("kmip:{}", client.name), Some(peer.to_string()));
-        let ctx = Context::new(&self.kms, client, &actor, version);
+        let mut ctx = Context::new(&self.kms, client, &actor, version);
+        ctx.certifier = self.certifier.as_deref();
         let mut items = Vec::with_capacity(message.items.len());
         for item in &message.items {
             let answered = match item {

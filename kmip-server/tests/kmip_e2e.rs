@@ -175,20 +175,73 @@ async fn symmetric_key_lifecycle() {
     .await;
     assert_eq!(bytes_of(payload(&item), Tag::DATA), b"secret");
 
-    // A client-chosen IV and a mode other than GCM are refused.
-    let mut with_iv = enc.clone();
-    with_iv.push(Ttlv::bytes(Tag::IV_COUNTER_NONCE, vec![0; 12]));
+    // A client-chosen GCM IV is used, unless it lies in the server's half
+    // of the IV space (first bit set).
+    let with_iv = |iv: Vec<u8>| {
+        let mut e = enc.clone();
+        e.push(Ttlv::bytes(Tag::IV_COUNTER_NONCE, iv));
+        e
+    };
     assert_eq!(
-        reason(&one(&mut c, 4, Op::ENCRYPT, with_iv).await),
-        Some(FEATURE_NOT_SUPPORTED)
+        reason(&one(&mut c, 4, Op::ENCRYPT, with_iv(vec![0x80; 12])).await),
+        Some(INVALID_FIELD)
     );
+    let item = one(&mut c, 4, Op::ENCRYPT, with_iv(vec![0; 12])).await;
+    let p = payload(&item);
+    assert!(
+        p.child(Tag::IV_COUNTER_NONCE).is_none(),
+        "a client IV is not echoed"
+    );
+    let item = one(
+        &mut c,
+        4,
+        Op::DECRYPT,
+        vec![
+            uid(&id),
+            Ttlv::bytes(Tag::DATA, bytes_of(p, Tag::DATA)),
+            Ttlv::bytes(Tag::IV_COUNTER_NONCE, vec![0; 12]),
+            Ttlv::bytes(
+                Tag::AUTHENTICATED_ENCRYPTION_TAG,
+                bytes_of(p, Tag::AUTHENTICATED_ENCRYPTION_TAG),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(bytes_of(payload(&item), Tag::DATA), b"secret");
+
+    // CBC with PKCS5 padding and a server-drawn IV round-trips; a missing
+    // IV on Decrypt is Invalid Message; NIST key wrap is not an Encrypt mode.
+    let params = |mode: u32| {
+        Ttlv::structure(
+            Tag::CRYPTOGRAPHIC_PARAMETERS,
+            vec![
+                Ttlv::enumeration(Tag::BLOCK_CIPHER_MODE, mode),
+                Ttlv::enumeration(Tag::PADDING_METHOD, 3u32),
+            ],
+        )
+    };
     let mut cbc = enc.clone();
-    cbc.push(Ttlv::structure(
-        Tag::CRYPTOGRAPHIC_PARAMETERS,
-        vec![Ttlv::enumeration(Tag::BLOCK_CIPHER_MODE, 1u32)],
-    ));
+    cbc.push(params(1));
+    let item = one(&mut c, 4, Op::ENCRYPT, cbc).await;
+    let p = payload(&item);
+    assert_eq!(bytes_of(p, Tag::DATA).len(), 16);
+    let iv = bytes_of(p, Tag::IV_COUNTER_NONCE);
+    let mut dec_cbc = vec![
+        uid(&id),
+        params(1),
+        Ttlv::bytes(Tag::DATA, bytes_of(p, Tag::DATA)),
+    ];
     assert_eq!(
-        reason(&one(&mut c, 4, Op::ENCRYPT, cbc).await),
+        reason(&one(&mut c, 4, Op::DECRYPT, dec_cbc.clone()).await),
+        Some(INVALID_MESSAGE)
+    );
+    dec_cbc.push(Ttlv::bytes(Tag::IV_COUNTER_NONCE, iv));
+    let item = one(&mut c, 4, Op::DECRYPT, dec_cbc).await;
+    assert_eq!(bytes_of(payload(&item), Tag::DATA), b"secret");
+    let mut ofb = enc.clone();
+    ofb.push(params(13));
+    assert_eq!(
+        reason(&one(&mut c, 4, Op::ENCRYPT, ofb).await),
         Some(FEATURE_NOT_SUPPORTED)
     );
 
@@ -363,8 +416,8 @@ async fn permissions_and_project_isolation() {
         let item = one(&mut limited, 4, op, p).await;
         assert_eq!(reason(&item), Some(PERMISSION_DENIED));
     }
-    // Not implemented at all.
-    let item = one(&mut alice, 4, Op::RE_KEY, vec![uid(&id)]).await;
+    // Not a request a server answers (Notify goes server to client).
+    let item = one(&mut alice, 4, Op::NOTIFY, vec![uid(&id)]).await;
     assert_eq!(reason(&item), Some(OPERATION_NOT_SUPPORTED));
     server.shutdown().await;
 }

@@ -38,6 +38,10 @@ pub enum OperationError {
     KeyFormatTypeNotSupported(String),
     #[error("key value not present: {0}")]
     KeyValueNotPresent(String),
+    #[error("key compression type not supported: {0}")]
+    KeyCompressionTypeNotSupported(String),
+    #[error("encoding option error: {0}")]
+    EncodingOptionError(String),
     #[error("general failure: {0}")]
     GeneralFailure(String),
 }
@@ -59,6 +63,10 @@ impl OperationError {
             Self::IndexOutOfBounds(_) => ResultReason::INDEX_OUT_OF_BOUNDS,
             Self::KeyFormatTypeNotSupported(_) => ResultReason::KEY_FORMAT_TYPE_NOT_SUPPORTED,
             Self::KeyValueNotPresent(_) => ResultReason::KEY_VALUE_NOT_PRESENT,
+            Self::KeyCompressionTypeNotSupported(_) => {
+                ResultReason::KEY_COMPRESSION_TYPE_NOT_SUPPORTED
+            }
+            Self::EncodingOptionError(_) => ResultReason::ENCODING_OPTION_ERROR,
             Self::GeneralFailure(_) => ResultReason::GENERAL_FAILURE,
         }
     }
@@ -79,6 +87,8 @@ impl OperationError {
             | Self::IndexOutOfBounds(m)
             | Self::KeyFormatTypeNotSupported(m)
             | Self::KeyValueNotPresent(m)
+            | Self::KeyCompressionTypeNotSupported(m)
+            | Self::EncodingOptionError(m)
             | Self::GeneralFailure(m) => m,
         }
     }

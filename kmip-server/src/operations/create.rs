@@ -4,13 +4,13 @@ use kms_core::crypto::keygen::KeySpec;
 use kms_core::object::{CryptographicAlgorithm as Alg, ObjectType};
 
 use super::{Context, fields, response, uid};
-use crate::message::attributes::{parse, template};
+use crate::message::attributes::template;
 use crate::message::{OpResult, OperationError};
 use crate::ttlv::{Tag, Ttlv};
 
 pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     fields(payload, &[Tag::OBJECT_TYPE, Tag::TEMPLATE_ATTRIBUTE])?;
-    let object_type = parse::known(payload.required(Tag::OBJECT_TYPE)?, ObjectType::from_kmip)?;
+    let object_type = super::object_type(payload.required(Tag::OBJECT_TYPE)?)?;
     if object_type != ObjectType::SymmetricKey {
         return Err(OperationError::InvalidField(format!(
             "Create makes symmetric keys, not {object_type}"
@@ -39,7 +39,10 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
 fn symmetric_spec(algorithm: Option<Alg>, length: Option<u32>) -> OpResult<KeySpec> {
     match (algorithm, length) {
         (Some(Alg::Aes), Some(128)) => Ok(KeySpec::Aes128),
+        (Some(Alg::Aes), Some(192)) => Ok(KeySpec::Aes192),
         (Some(Alg::Aes), Some(256)) => Ok(KeySpec::Aes256),
+        // KMIP counts 3DES as 168 bits; some clients say 192.
+        (Some(Alg::TripleDes), Some(168 | 192)) => Ok(KeySpec::TripleDes),
         (Some(Alg::HmacSha256), None | Some(256)) => Ok(KeySpec::HmacSha256),
         (Some(Alg::HmacSha384), None | Some(384)) => Ok(KeySpec::HmacSha384),
         (Some(Alg::HmacSha512), None | Some(512)) => Ok(KeySpec::HmacSha512),
@@ -47,7 +50,7 @@ fn symmetric_spec(algorithm: Option<Alg>, length: Option<u32>) -> OpResult<KeySp
             "Create needs a Cryptographic Algorithm".into(),
         )),
         (Some(alg), len) => Err(OperationError::InvalidField(format!(
-            "cannot create a {alg} key of length {}; AES-128, AES-256 and HMAC-SHA256/384/512 are supported",
+            "cannot create a {alg} key of length {}; AES-128/192/256, 3DES-168 and HMAC-SHA256/384/512 are supported",
             len.map_or_else(|| "(unspecified)".to_owned(), |l| l.to_string())
         ))),
     }

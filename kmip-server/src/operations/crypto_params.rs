@@ -1,10 +1,11 @@
 //! Reading the Cryptographic Parameters of a cryptographic operation and
 //! choosing what kms-core does with them.
 
+use kms_core::crypto::hmac::HmacAlgorithm;
 use kms_core::crypto::signature::SignatureScheme;
 use kms_core::object::{
-    Attributes, BlockCipherMode, CryptographicAlgorithm as Alg, CryptographicParameters,
-    HashingAlgorithm, PaddingMethod,
+    Attributes, CryptographicAlgorithm as Alg, CryptographicParameters, HashingAlgorithm,
+    PaddingMethod,
 };
 
 use crate::message::attributes::parse;
@@ -33,23 +34,6 @@ fn without_signature_algorithm(p: &Ttlv) -> Ttlv {
             .cloned()
             .collect(),
     )
-}
-
-/// AES-GCM with a 16-byte tag is the one mode Encrypt and Decrypt offer.
-pub fn require_gcm(p: &CryptographicParameters) -> OpResult<()> {
-    if p.block_cipher_mode
-        .is_some_and(|m| m != BlockCipherMode::Gcm)
-    {
-        return Err(OperationError::FeatureNotSupported(
-            "only the GCM block cipher mode is supported".into(),
-        ));
-    }
-    if p.tag_length.is_some_and(|t| t != 16) {
-        return Err(OperationError::FeatureNotSupported(
-            "only 16-byte authentication tags are supported".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// The signature scheme for a key and the request's parameters.
@@ -86,6 +70,23 @@ pub fn signature_scheme(payload: &Ttlv, attrs: &Attributes) -> OpResult<Signatur
             };
             let i = sha(hash, HashingAlgorithm::Sha256)?;
             if pss {
+                // aws-lc-rs's PSS uses MGF1 over the message hash and a salt
+                // as long as the hash; other choices are refused, never
+                // silently replaced.
+                let hash_len = [32u32, 48, 64].get(i).copied().ok_or_else(unsupported)?;
+                if params.salt_length.is_some_and(|s| s != hash_len) {
+                    return Err(OperationError::FeatureNotSupported(format!(
+                        "RSA-PSS salts are as long as the hash ({hash_len} bytes)"
+                    )));
+                }
+                if params
+                    .mask_generator_hashing_algorithm
+                    .is_some_and(|m| Some(m) != hash.or(Some(HashingAlgorithm::Sha256)))
+                {
+                    return Err(OperationError::FeatureNotSupported(
+                        "RSA-PSS uses MGF1 over the message hash".into(),
+                    ));
+                }
                 pick(i, [S::RsaPssSha256, S::RsaPssSha384, S::RsaPssSha512])
             } else {
                 pick(i, [S::RsaPkcs1Sha256, S::RsaPkcs1Sha384, S::RsaPkcs1Sha512])
@@ -140,4 +141,29 @@ pub fn refuse_streaming(payload: &Ttlv) -> OpResult<()> {
         }
     }
     Ok(())
+}
+
+/// The HMAC to compute with a key that is not itself an HMAC key but
+/// whose Cryptographic Parameters (the request's, else its own) name one:
+/// KMIP lets an AES key be registered for HMAC-SHA256, say. `None` means
+/// the key's own algorithm decides.
+pub async fn hmac_override(
+    ctx: &super::Context<'_>,
+    payload: &Ttlv,
+    id: kms_core::ids::ObjectId,
+) -> OpResult<Option<HmacAlgorithm>> {
+    let attrs = ctx.kms.attributes(ctx.project(), id).await?;
+    if matches!(
+        attrs.cryptographic_algorithm,
+        Some(Alg::HmacSha256 | Alg::HmacSha384 | Alg::HmacSha512)
+    ) {
+        return Ok(None);
+    }
+    let params = effective(payload, &attrs)?;
+    Ok(match params.cryptographic_algorithm {
+        Some(Alg::HmacSha256) => Some(HmacAlgorithm::Sha256),
+        Some(Alg::HmacSha384) => Some(HmacAlgorithm::Sha384),
+        Some(Alg::HmacSha512) => Some(HmacAlgorithm::Sha512),
+        _ => None,
+    })
 }

@@ -1,7 +1,12 @@
-//! Decrypt (KMIP 1.4 §4.30): the inverse of [`super::encrypt`]. The tag is
-//! the Authenticated Encryption Tag in KMIP 1.4, or the last 16 bytes of
-//! the Data before.
+//! Decrypt (KMIP 1.4 §4.30): the inverse of [`super::encrypt`]. The GCM
+//! tag is the Authenticated Encryption Tag in KMIP 1.4, or the last 16
+//! bytes of the Data before. A missing IV where the mode needs one is
+//! Invalid Message.
 
+use kms_core::crypto::aead::TAG_LEN;
+use kms_core::service::SymmetricMode;
+
+use super::cipher_plan::{self, Direction, Plan};
 use super::encrypt::NONCE_LEN;
 use super::{Context, crypto_params, fields, response, uid};
 use crate::message::{OpResult, OperationError};
@@ -25,34 +30,93 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     ctx.since(payload, Tag::AUTHENTICATED_ENCRYPTION_ADDITIONAL_DATA, 4)?;
     ctx.since(payload, Tag::AUTHENTICATED_ENCRYPTION_TAG, 4)?;
     crypto_params::refuse_streaming(payload)?;
-    crypto_params::require_gcm(&crypto_params::requested(payload)?)?;
     let id = ctx.object_id(payload)?;
     let data = payload.required(Tag::DATA)?.as_bytes()?;
-    let nonce = payload.required(Tag::IV_COUNTER_NONCE)?.as_bytes()?;
-    if nonce.len() != NONCE_LEN {
-        return Err(OperationError::InvalidField(format!(
-            "the IV must be {NONCE_LEN} bytes"
-        )));
-    }
+    let iv = payload
+        .child(Tag::IV_COUNTER_NONCE)
+        .map(Ttlv::as_bytes)
+        .transpose()?;
     let aad = match payload.child(Tag::AUTHENTICATED_ENCRYPTION_ADDITIONAL_DATA) {
         Some(a) => a.as_bytes()?,
         None => &[],
     };
-    let tag = match payload.child(Tag::AUTHENTICATED_ENCRYPTION_TAG) {
-        Some(t) => t.as_bytes()?,
-        None => &[],
+    let plan = cipher_plan::plan(ctx, payload, id, Direction::Decrypt, iv.is_some()).await?;
+    if iv.is_none() && cipher_plan::needs_iv(&plan) {
+        return Err(OperationError::InvalidMessage(
+            "the IV/Counter/Nonce is missing".into(),
+        ));
+    }
+    let plaintext = match plan {
+        Plan::CachedGcm => {
+            let (nonce, ciphertext, tag) = gcm_parts(ctx, payload, data, iv, TAG_LEN)?;
+            let mut sealed = zeroize::Zeroizing::new(Vec::with_capacity(
+                nonce.len() + ciphertext.len() + tag.len(),
+            ));
+            sealed.extend_from_slice(nonce);
+            sealed.extend_from_slice(ciphertext);
+            sealed.extend_from_slice(tag);
+            ctx.kms
+                .decrypt(ctx.actor, ctx.project(), id, aad, &sealed)
+                .await?
+        }
+        Plan::Symmetric(mode @ SymmetricMode::Gcm { tag_len }) => {
+            let (nonce, ciphertext, tag) = gcm_parts(ctx, payload, data, iv, tag_len)?;
+            ctx.kms
+                .decrypt_symmetric(
+                    ctx.actor,
+                    ctx.project(),
+                    id,
+                    mode,
+                    Some(nonce),
+                    aad,
+                    ciphertext,
+                    tag,
+                )
+                .await?
+        }
+        Plan::Symmetric(mode) => {
+            ctx.kms
+                .decrypt_symmetric(ctx.actor, ctx.project(), id, mode, iv, &[], data, &[])
+                .await?
+        }
+        Plan::Rsa(scheme, label) => {
+            ctx.kms
+                .decrypt_rsa(ctx.actor, ctx.project(), id, scheme, &label, data)
+                .await?
+        }
     };
-    let mut sealed =
-        zeroize::Zeroizing::new(Vec::with_capacity(nonce.len() + data.len() + tag.len()));
-    sealed.extend_from_slice(nonce);
-    sealed.extend_from_slice(data);
-    sealed.extend_from_slice(tag);
-    let plaintext = ctx
-        .kms
-        .decrypt(ctx.actor, ctx.project(), id, aad, &sealed)
-        .await?;
     Ok(response(vec![
         uid(id),
         Ttlv::bytes(Tag::DATA, plaintext.expose().to_vec()),
     ]))
+}
+
+/// The IV, ciphertext and tag: the tag is its own field in KMIP 1.4, else
+/// the last `tag_len` bytes of the Data.
+fn gcm_parts<'a>(
+    ctx: &Context<'_>,
+    payload: &'a Ttlv,
+    data: &'a [u8],
+    iv: Option<&'a [u8]>,
+    tag_len: usize,
+) -> OpResult<(&'a [u8], &'a [u8], &'a [u8])> {
+    let nonce = iv.unwrap_or_default();
+    if nonce.len() != NONCE_LEN {
+        return Err(OperationError::InvalidField(format!(
+            "the GCM IV must be {NONCE_LEN} bytes"
+        )));
+    }
+    match payload.child(Tag::AUTHENTICATED_ENCRYPTION_TAG) {
+        Some(t) => Ok((nonce, data, t.as_bytes()?)),
+        None if ctx.version.minor >= 4 => Err(OperationError::MissingData(
+            "GCM needs the Authenticated Encryption Tag".into(),
+        )),
+        None => {
+            let split = data.len().checked_sub(tag_len).ok_or_else(|| {
+                OperationError::InvalidField("the Data is shorter than the GCM tag".into())
+            })?;
+            let (ciphertext, tag) = data.split_at(split);
+            Ok((nonce, ciphertext, tag))
+        }
+    }
 }

@@ -4,7 +4,8 @@
 //! Formats: symmetric keys as Raw or Transparent Symmetric Key; private
 //! keys as PKCS#8 or (RSA) PKCS#1; public keys as X.509
 //! (SubjectPublicKeyInfo) or (RSA) PKCS#1;
-//! certificates as X.509. Wrapped and compressed keys are refused.
+//! certificates as X.509. Registering a wrapped or compressed key is
+//! refused; a Get wraps the Key Block it writes in [`super::wrapping`].
 
 use kms_core::crypto::SecretBytes;
 use kms_core::object::{

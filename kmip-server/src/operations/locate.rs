@@ -2,7 +2,10 @@
 //! that match every attribute given. Two values of a date attribute are a
 //! range; any other attribute matches when the object holds that value.
 //! Maximum Items and (1.3+) Offset Items page the result; Located Items
-//! (1.3+) counts every match.
+//! (1.3+) counts every match. Storage Status Mask: every object is on-line
+//! (no archive), so only a mask with the On-line bit finds anything.
+//! Object Group Member: Default is an ordinary search; Fresh (objects never
+//! served) is Feature Not Supported, as nothing records what was served.
 //!
 //! Name, Object Type, Cryptographic Algorithm and State narrow the query
 //! in the store; the other attributes are compared here. The store returns
@@ -21,6 +24,11 @@ use crate::ttlv::{Tag, Ttlv, Value};
 
 const SEARCH_LIMIT: u64 = 10_000;
 
+/// Storage Status Mask bit On-line Storage (KMIP 1.4 §9.1.3.3.2).
+const STORAGE_ONLINE: i32 = 0x1;
+/// Object Group Member Group Member Fresh (KMIP 1.4 §9.1.3.2.33).
+const GROUP_MEMBER_FRESH: u32 = 1;
+
 const DATES: &[&str] = &[
     "Initial Date",
     "Activation Date",
@@ -35,12 +43,22 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     let mut max_items = None;
     let mut offset = 0usize;
     let mut filters: BTreeMap<String, Vec<Ttlv>> = BTreeMap::new();
+    let mut online = true;
     for item in payload.as_structure()? {
         match item.tag {
             Tag::MAXIMUM_ITEMS => max_items = Some(non_negative(item)?),
             Tag::OFFSET_ITEMS if ctx.version.minor >= 3 => offset = non_negative(item)?,
-            Tag::STORAGE_STATUS_MASK if ctx.version.minor >= 3 => {}
-            Tag::OBJECT_GROUP_MEMBER if ctx.version.minor >= 1 => {}
+            // Every object is on-line: this server keeps no archive, so a
+            // mask without the On-line bit matches nothing.
+            Tag::STORAGE_STATUS_MASK => online = item.as_i32()? & STORAGE_ONLINE != 0,
+            Tag::OBJECT_GROUP_MEMBER if ctx.version.minor >= 1 => {
+                if item.as_enum()? == GROUP_MEMBER_FRESH {
+                    return Err(OperationError::FeatureNotSupported(
+                        "Group Member Fresh: this server does not track which objects were served"
+                            .into(),
+                    ));
+                }
+            }
             Tag::ATTRIBUTE => {
                 let attr = WireAttribute::from_ttlv(item, ctx.version)?;
                 let value = attr.value()?;
@@ -56,7 +74,11 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
         }
     }
     let query = store_query(&filters)?;
-    let found = ctx.kms.locate(ctx.project(), query).await?;
+    let found = if online {
+        ctx.kms.locate(ctx.project(), query).await?
+    } else {
+        Vec::new()
+    };
     let matching: Vec<&Attributes> = found
         .iter()
         .filter(|a| {

@@ -1,4 +1,5 @@
-//! MAC (KMIP 1.4 §4.33): HMAC with the key's own hash.
+//! MAC (KMIP 1.4 §4.33): HMAC with the key's own hash, or with the hash
+//! its Cryptographic Parameters name ([`crypto_params::hmac_override`]).
 
 use super::{Context, crypto_params, fields, response, uid};
 use crate::message::OpResult;
@@ -19,6 +20,13 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     crypto_params::refuse_streaming(payload)?;
     let id = ctx.object_id(payload)?;
     let data = payload.required(Tag::DATA)?.as_bytes()?;
-    let mac = ctx.kms.mac(ctx.actor, ctx.project(), id, data).await?;
+    let mac = match crypto_params::hmac_override(ctx, payload, id).await? {
+        Some(hash) => {
+            ctx.kms
+                .mac_with(ctx.actor, ctx.project(), id, hash, data)
+                .await?
+        }
+        None => ctx.kms.mac(ctx.actor, ctx.project(), id, data).await?,
+    };
     Ok(response(vec![uid(id), Ttlv::bytes(Tag::MAC_DATA, mac)]))
 }

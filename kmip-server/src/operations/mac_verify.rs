@@ -22,9 +22,17 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     let id = ctx.object_id(payload)?;
     let data = payload.required(Tag::DATA)?.as_bytes()?;
     let tag = payload.required(Tag::MAC_DATA)?.as_bytes()?;
-    let valid = ctx
-        .kms
-        .mac_verify(ctx.actor, ctx.project(), id, data, tag)
-        .await?;
+    let valid = match crypto_params::hmac_override(ctx, payload, id).await? {
+        Some(hash) => {
+            ctx.kms
+                .mac_verify_with(ctx.actor, ctx.project(), id, hash, data, tag)
+                .await?
+        }
+        None => {
+            ctx.kms
+                .mac_verify(ctx.actor, ctx.project(), id, data, tag)
+                .await?
+        }
+    };
     Ok(response(vec![uid(id), validity(valid)]))
 }

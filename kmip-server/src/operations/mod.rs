@@ -18,12 +18,16 @@
 
 mod activate;
 mod add_attribute;
+mod asynchronous;
+mod certify;
 mod check;
+mod cipher_plan;
 mod create;
 mod create_key_pair;
 mod crypto_params;
 mod decrypt;
 mod delete_attribute;
+mod derive_key;
 mod destroy;
 mod discover_versions;
 mod edit_common;
@@ -34,16 +38,21 @@ mod get_attribute_list;
 mod get_attributes;
 mod hash;
 mod key_block;
+mod lease;
 mod locate;
 mod mac;
 mod mac_verify;
 mod modify_attribute;
 mod query;
 mod register;
+mod rekey;
+mod rekey_key_pair;
 mod revoke;
 mod rng_retrieve;
+mod rng_seed;
 mod sign;
 mod signature_verify;
+mod wrapping;
 
 use std::sync::Mutex;
 
@@ -62,6 +71,8 @@ pub struct Context<'a> {
     pub actor: &'a Actor,
     /// The version the request is processed at.
     pub version: ProtocolVersion,
+    /// The CA behind Certify, if the server was given one.
+    pub certifier: Option<&'a dyn crate::certify::Certifier>,
     id_placeholder: Mutex<Option<ObjectId>>,
 }
 
@@ -77,6 +88,7 @@ impl<'a> Context<'a> {
             client,
             actor,
             version,
+            certifier: None,
             id_placeholder: Mutex::new(None),
         }
     }
@@ -88,7 +100,13 @@ impl<'a> Context<'a> {
     /// The object a payload names: its Unique Identifier, or the ID
     /// Placeholder when it has none.
     pub fn object_id(&self, payload: &Ttlv) -> OpResult<ObjectId> {
-        match payload.child(Tag::UNIQUE_IDENTIFIER) {
+        self.object_id_in(payload, Tag::UNIQUE_IDENTIFIER)
+    }
+
+    /// Like [`Context::object_id`] for a field other than Unique Identifier
+    /// (Private Key Unique Identifier, say).
+    pub fn object_id_in(&self, payload: &Ttlv, tag: Tag) -> OpResult<ObjectId> {
+        match payload.child(tag) {
             Some(item) => parse_id(item.as_text()?),
             None => self.placeholder().ok_or_else(|| {
                 OperationError::MissingData("no Unique Identifier and no ID Placeholder".into())
@@ -145,6 +163,26 @@ pub fn response(children: Vec<Ttlv>) -> Ttlv {
     Ttlv::structure(Tag::RESPONSE_PAYLOAD, children)
 }
 
+/// The Object Type of a request. Split Keys, Templates (deprecated since
+/// KMIP 1.3) and PGP Keys are object types this server does not keep:
+/// Feature Not Supported, as KMIP answers a defined feature a server lacks.
+pub fn object_type(item: &Ttlv) -> OpResult<kms_core::object::ObjectType> {
+    const SPLIT_KEY: u32 = 5;
+    const TEMPLATE: u32 = 6;
+    const PGP_KEY: u32 = 9;
+    match item.as_enum()? {
+        t @ (SPLIT_KEY | TEMPLATE | PGP_KEY) => Err(OperationError::FeatureNotSupported(format!(
+            "{} objects are not supported",
+            crate::ttlv::enums::ObjectType(t)
+                .kmip_name()
+                .unwrap_or("such")
+        ))),
+        _ => {
+            crate::message::attributes::parse::known(item, kms_core::object::ObjectType::from_kmip)
+        }
+    }
+}
+
 /// Refuses unknown or repeated fields in a Request Payload.
 pub fn fields(payload: &Ttlv, allowed: &[Tag]) -> OpResult<()> {
     check_fields(payload, allowed)
@@ -168,6 +206,14 @@ pub const SUPPORTED: &[(Operation, i32)] = &[
     (Operation::REVOKE, 0),
     (Operation::DESTROY, 0),
     (Operation::QUERY, 0),
+    (Operation::RE_KEY, 0),
+    (Operation::DERIVE_KEY, 0),
+    (Operation::CERTIFY, 0),
+    (Operation::OBTAIN_LEASE, 0),
+    (Operation::GET_USAGE_ALLOCATION, 0),
+    (Operation::CANCEL, 0),
+    (Operation::POLL, 0),
+    (Operation::RE_KEY_KEY_PAIR, 1),
     (Operation::DISCOVER_VERSIONS, 1),
     (Operation::ENCRYPT, 2),
     (Operation::DECRYPT, 2),
@@ -177,6 +223,7 @@ pub const SUPPORTED: &[(Operation, i32)] = &[
     (Operation::MAC_VERIFY, 2),
     (Operation::RNG_RETRIEVE, 2),
     (Operation::HASH, 2),
+    (Operation::RNG_SEED, 2),
 ];
 
 /// Every implemented operation, for permission sets.
@@ -196,6 +243,14 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::REVOKE,
     Operation::DESTROY,
     Operation::QUERY,
+    Operation::RE_KEY,
+    Operation::RE_KEY_KEY_PAIR,
+    Operation::DERIVE_KEY,
+    Operation::CERTIFY,
+    Operation::OBTAIN_LEASE,
+    Operation::GET_USAGE_ALLOCATION,
+    Operation::CANCEL,
+    Operation::POLL,
     Operation::DISCOVER_VERSIONS,
     Operation::ENCRYPT,
     Operation::DECRYPT,
@@ -205,6 +260,7 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::MAC_VERIFY,
     Operation::RNG_RETRIEVE,
     Operation::HASH,
+    Operation::RNG_SEED,
 ];
 
 /// The operations `version` defines that this server implements.
@@ -215,12 +271,18 @@ pub fn supported_in(version: ProtocolVersion) -> impl Iterator<Item = Operation>
         .map(|(op, _)| *op)
 }
 
+/// The operations this server offers a request: those its version
+/// defines that are implemented, without Certify when no CA was given.
+pub fn offered<'c>(ctx: &'c Context<'_>) -> impl Iterator<Item = Operation> + 'c {
+    supported_in(ctx.version).filter(|op| *op != Operation::CERTIFY || ctx.certifier.is_some())
+}
+
 /// Runs one batch item.
 pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -> OpResult<Ttlv> {
     let name = operation
         .kmip_name()
         .map_or_else(|| format!("operation {:#x}", operation.0), str::to_owned);
-    if !supported_in(ctx.version).any(|op| op == operation) {
+    if !offered(ctx).any(|op| op == operation) {
         return Err(OperationError::OperationNotSupported(format!(
             "{name} is not supported in KMIP {}",
             ctx.version
@@ -248,6 +310,14 @@ pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -
         Operation::REVOKE => revoke::handle(ctx, payload).await,
         Operation::DESTROY => destroy::handle(ctx, payload).await,
         Operation::QUERY => query::handle(ctx, payload).await,
+        Operation::RE_KEY => rekey::handle(ctx, payload).await,
+        Operation::DERIVE_KEY => derive_key::handle(ctx, payload).await,
+        Operation::CERTIFY => certify::handle(ctx, payload).await,
+        Operation::OBTAIN_LEASE => lease::obtain_lease(ctx, payload).await,
+        Operation::GET_USAGE_ALLOCATION => lease::get_usage_allocation(ctx, payload).await,
+        Operation::CANCEL => asynchronous::cancel(ctx, payload).await,
+        Operation::POLL => asynchronous::poll(ctx, payload).await,
+        Operation::RE_KEY_KEY_PAIR => rekey_key_pair::handle(ctx, payload).await,
         Operation::DISCOVER_VERSIONS => discover_versions::handle(ctx, payload).await,
         Operation::ENCRYPT => encrypt::handle(ctx, payload).await,
         Operation::DECRYPT => decrypt::handle(ctx, payload).await,
@@ -257,6 +327,7 @@ pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -
         Operation::MAC_VERIFY => mac_verify::handle(ctx, payload).await,
         Operation::RNG_RETRIEVE => rng_retrieve::handle(ctx, payload).await,
         Operation::HASH => hash::handle(ctx, payload).await,
+        Operation::RNG_SEED => rng_seed::handle(ctx, payload).await,
         _ => Err(OperationError::OperationNotSupported(name)),
     }
 }

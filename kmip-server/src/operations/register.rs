@@ -1,15 +1,13 @@
 //! Register (KMIP 1.4 §4.3): a client-supplied symmetric key, private key
 //! (PKCS#8), public key (X.509), certificate, secret data or opaque object.
 
-use kms_core::object::ObjectType;
-
 use super::{Context, fields, key_block, response, uid};
-use crate::message::attributes::{parse, template};
+use crate::message::attributes::template;
 use crate::message::{OpResult, OperationError};
 use crate::ttlv::{Tag, Ttlv};
 
 pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
-    let object_type = parse::known(payload.required(Tag::OBJECT_TYPE)?, ObjectType::from_kmip)?;
+    let object_type = super::object_type(payload.required(Tag::OBJECT_TYPE)?)?;
     let object_tag = key_block::object_tag(object_type);
     fields(
         payload,

@@ -69,7 +69,7 @@ fn validity(days: i64) -> Validity {
     Validity::starting_now(Duration::days(days)).expect("validity")
 }
 
-async fn issue_client(ca: &CertificateAuthority<KmsSigner>, name: &str) -> Identity {
+pub async fn issue_client(ca: &CertificateAuthority<KmsSigner>, name: &str) -> Identity {
     let key = generate_p256().expect("key");
     let cert = ca
         .issue_client(key.public_key(), name, validity(30))

@@ -1,4 +1,4 @@
-//! AES-GCM (128 and 256) with 96-bit nonces and 128-bit tags.
+//! AES-GCM (128, 192 and 256) with 96-bit nonces and 128-bit tags.
 //!
 //! AES-GCM is Strongroom's workhorse: every secret it persists is sealed with
 //! it (see `hierarchy::blob`), bound to its owner through the associated data.
@@ -24,10 +24,11 @@
 //!   aws-lc-rs; they are rejected with [`CryptoError::Unsupported`].
 //! * Tags are 128 bits; truncated tags are rejected with
 //!   [`CryptoError::Unsupported`].
-//! * AES-192 keys are not supported ([`AeadAlgorithm::for_key_len`]).
 //! * With random nonces, NIST SP 800-38D limits a key to 2^32 messages.
 
-use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::aead::{
+    AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey,
+};
 
 use super::{CryptoError, SecretBytes, rng};
 
@@ -40,6 +41,9 @@ pub const OVERHEAD: usize = NONCE_LEN + TAG_LEN;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AeadAlgorithm {
     Aes128Gcm,
+    /// For KMIP clients that create AES-192 keys; Strongroom's own keys are
+    /// AES-256.
+    Aes192Gcm,
     Aes256Gcm,
 }
 
@@ -47,6 +51,7 @@ impl AeadAlgorithm {
     pub fn key_len(self) -> usize {
         match self {
             AeadAlgorithm::Aes128Gcm => 16,
+            AeadAlgorithm::Aes192Gcm => 24,
             AeadAlgorithm::Aes256Gcm => 32,
         }
     }
@@ -55,8 +60,11 @@ impl AeadAlgorithm {
     pub fn for_key_len(len: usize) -> Result<Self, CryptoError> {
         match len {
             16 => Ok(AeadAlgorithm::Aes128Gcm),
+            24 => Ok(AeadAlgorithm::Aes192Gcm),
             32 => Ok(AeadAlgorithm::Aes256Gcm),
-            _ => Err(CryptoError::InvalidKey("AES-GCM keys are 16 or 32 bytes")),
+            _ => Err(CryptoError::InvalidKey(
+                "AES-GCM keys are 16, 24 or 32 bytes",
+            )),
         }
     }
 }
@@ -74,6 +82,7 @@ impl AeadKey {
         }
         let alg = match algorithm {
             AeadAlgorithm::Aes128Gcm => &AES_128_GCM,
+            AeadAlgorithm::Aes192Gcm => &AES_192_GCM,
             AeadAlgorithm::Aes256Gcm => &AES_256_GCM,
         };
         let unbound = UnboundKey::new(alg, key).map_err(|_| CryptoError::InvalidKey("AES-GCM"))?;
@@ -101,8 +110,7 @@ impl AeadKey {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), CryptoError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rng::fill(&mut nonce)?;
+        let nonce = server_nonce()?;
         out.reserve(plaintext.len() + OVERHEAD);
         out.extend_from_slice(&nonce);
         let start = out.len();
@@ -188,6 +196,30 @@ impl AeadKey {
     }
 }
 
+/// A fresh random nonce with its high bit set.
+///
+/// Every nonce this module draws has the high bit of its first byte set, and
+/// [`is_server_nonce`] tells such nonces apart: a protocol that lets a client
+/// choose its own nonce (KMIP Encrypt with an IV/Counter/Nonce) refuses
+/// those, so a client can never make the server reuse a nonce it drew, and
+/// so can never learn the keystream or the GHASH key of a ciphertext sealed
+/// for someone else. 95 random bits keep the chance of a collision among
+/// 2^32 messages (SP 800-38D's limit for random nonces) below 2^-31.
+fn server_nonce() -> Result<[u8; NONCE_LEN], CryptoError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    rng::fill(&mut nonce)?;
+    nonce[0] |= SERVER_NONCE_BIT;
+    Ok(nonce)
+}
+
+const SERVER_NONCE_BIT: u8 = 0x80;
+
+/// Whether `nonce` lies in the half of the nonce space [`AeadKey::seal`]
+/// draws from (see [`server_nonce`]).
+pub fn is_server_nonce(nonce: &[u8]) -> bool {
+    nonce.first().is_some_and(|b| b & SERVER_NONCE_BIT != 0)
+}
+
 /// A 96-bit nonce, or `Unsupported` for any other size.
 fn check_nonce(nonce: &[u8]) -> Result<Nonce, CryptoError> {
     if nonce.len() != NONCE_LEN {
@@ -201,5 +233,80 @@ fn check_nonce(nonce: &[u8]) -> Result<Nonce, CryptoError> {
 impl std::fmt::Debug for AeadKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "AeadKey({:?}, ..)", self.algorithm)
+    }
+}
+
+/// The shortest tag [`open_short_tag`] accepts: SP 800-38D §5.2.1.2 allows
+/// 96 to 128 bits for general use (32 and 64 only under extra limits).
+pub const MIN_TAG_LEN: usize = 12;
+
+/// AES-GCM decryption with a tag of [`MIN_TAG_LEN`] to 16 bytes, for
+/// protocols that let a client truncate the tag (KMIP's Tag Length).
+///
+/// aws-lc-rs checks full tags only, so the plaintext is recovered with
+/// AES-CTR from GCM's first counter block (IV ‖ 2), sealed again under the
+/// same key, IV and `aad`, and the recomputed tag's first `tag.len()` bytes
+/// compared with `tag` in constant time. Nothing is returned unless they
+/// match. `key` is the raw AES key.
+pub fn open_short_tag(
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    if !(MIN_TAG_LEN..=TAG_LEN).contains(&tag.len()) {
+        return Err(CryptoError::Unsupported(
+            "AES-GCM tags shorter than 96 bits",
+        ));
+    }
+    check_nonce(nonce)?;
+    let mut counter = [0u8; 16];
+    counter[..NONCE_LEN].copy_from_slice(nonce);
+    counter[15] = 2;
+    let plaintext = super::cipher::decrypt(
+        key,
+        super::cipher::BlockMode::Ctr,
+        super::cipher::Padding::None,
+        Some(&counter),
+        ciphertext,
+    )?;
+    let aead = AeadKey::new(AeadAlgorithm::for_key_len(key.len())?, key)?;
+    let (again, full) = aead.seal_with_nonce(nonce, aad, plaintext.expose())?;
+    let same_ciphertext = again.as_slice() == ciphertext;
+    let tag_ok = aws_lc_rs::constant_time::verify_slices_are_equal(
+        full.get(..tag.len()).unwrap_or_default(),
+        tag,
+    )
+    .is_ok();
+    if !(same_ciphertext && tag_ok) {
+        return Err(CryptoError::AuthenticationFailed);
+    }
+    Ok(plaintext)
+}
+
+#[cfg(test)]
+mod short_tag_tests {
+    use super::*;
+
+    /// McGrew–Viega test case 2 (the OASIS CS-BC-M-GCM-1 vector).
+    #[test]
+    fn truncated_tags_verify() {
+        let key = [0u8; 16];
+        let nonce = [0u8; 12];
+        let ct = hex::decode("0388dace60b6a392f328c2b971b2fe78").unwrap();
+        let tag = hex::decode("ab6e47d42cec13bdf53a67b21257bddf").unwrap();
+        for len in [12, 13, 16] {
+            let p = open_short_tag(&key, &nonce, b"", &ct, &tag[..len]).unwrap();
+            assert_eq!(p.expose(), &[0u8; 16]);
+        }
+        let mut bad = tag[..12].to_vec();
+        bad[11] ^= 1;
+        assert_eq!(
+            open_short_tag(&key, &nonce, b"", &ct, &bad).unwrap_err(),
+            CryptoError::AuthenticationFailed
+        );
+        assert!(open_short_tag(&key, &nonce, b"x", &ct, &tag[..12]).is_err());
+        assert!(open_short_tag(&key, &nonce, b"", &ct, &tag[..8]).is_err());
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! | [`KeySpec`] | [`GeneratedKey`] | Loaded with |
 //! |---|---|---|
-//! | `Aes128`, `Aes256` | `Symmetric`: 16 / 32 random bytes | [`super::aead::AeadKey::new`], [`super::keywrap`] |
+//! | `Aes128`, `Aes192`, `Aes256` | `Symmetric`: 16 / 24 / 32 random bytes | [`super::aead::AeadKey::new`], [`super::keywrap`] |
+//! | `TripleDes` | `Symmetric`: 24 random bytes, odd parity | not used by Strongroom (KMIP clients only) |
 //! | `HmacSha256/384/512` | `Symmetric`: 32 / 48 / 64 random bytes (the hash output length, RFC 2104 §3) | [`super::hmac::HmacKey::new`] |
 //! | `Rsa2048/3072/4096` | `Pair`: PKCS#8 v1 private key, SPKI public key; e = 65537 | [`super::signature::SigningKey`], [`super::rsa_oaep`] |
 //! | `EcP256/P384/P521` | `Pair`: PKCS#8 v1 (`id-ecPublicKey`, named curve), SPKI | [`super::signature::SigningKey`] |
@@ -27,7 +28,12 @@ use super::{CryptoError, SecretBytes, rng};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeySpec {
     Aes128,
+    /// For KMIP clients (the OASIS profiles require it); prefer AES-256.
+    Aes192,
     Aes256,
+    /// Three-key Triple DES (24 bytes, odd parity): for KMIP clients that
+    /// manage 3DES keys here and use them elsewhere.
+    TripleDes,
     HmacSha256,
     HmacSha384,
     HmacSha512,
@@ -42,9 +48,11 @@ pub enum KeySpec {
 
 impl KeySpec {
     /// Every spec.
-    pub const ALL: [KeySpec; 12] = [
+    pub const ALL: [KeySpec; 14] = [
         KeySpec::Aes128,
+        KeySpec::Aes192,
         KeySpec::Aes256,
+        KeySpec::TripleDes,
         KeySpec::HmacSha256,
         KeySpec::HmacSha384,
         KeySpec::HmacSha512,
@@ -61,6 +69,7 @@ impl KeySpec {
     pub fn symmetric_len(self) -> Option<usize> {
         match self {
             KeySpec::Aes128 => Some(16),
+            KeySpec::Aes192 | KeySpec::TripleDes => Some(24),
             KeySpec::Aes256 | KeySpec::HmacSha256 => Some(32),
             KeySpec::HmacSha384 => Some(48),
             KeySpec::HmacSha512 => Some(64),
@@ -122,7 +131,11 @@ const ENCODING: CryptoError = CryptoError::Internal("encoding a generated key");
 /// Generates a key for `spec`.
 pub fn generate(spec: KeySpec) -> Result<GeneratedKey, CryptoError> {
     if let Some(len) = spec.symmetric_len() {
-        return Ok(GeneratedKey::Symmetric(rng::random_secret(len)?));
+        let mut key = rng::random_secret(len)?;
+        if spec == KeySpec::TripleDes {
+            set_odd_parity(key.expose_mut());
+        }
+        return Ok(GeneratedKey::Symmetric(key));
     }
     match spec {
         KeySpec::Rsa2048 => generate_rsa(KeySize::Rsa2048),
@@ -138,10 +151,20 @@ pub fn generate(spec: KeySpec) -> Result<GeneratedKey, CryptoError> {
             Ok(pair_of(private.as_ref(), public.as_ref()))
         }
         KeySpec::Aes128
+        | KeySpec::Aes192
         | KeySpec::Aes256
+        | KeySpec::TripleDes
         | KeySpec::HmacSha256
         | KeySpec::HmacSha384
         | KeySpec::HmacSha512 => Err(CryptoError::Internal("symmetric spec without a length")),
+    }
+}
+
+/// DES keys carry a parity bit in each byte (FIPS 46-3: odd parity); it is
+/// not key material, and setting it is what other implementations expect.
+fn set_odd_parity(key: &mut [u8]) {
+    for b in key {
+        *b = (*b & 0xFE) | u8::from((*b >> 1).count_ones() % 2 == 0);
     }
 }
 

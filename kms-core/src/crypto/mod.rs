@@ -10,12 +10,14 @@
 //!
 //! | Module | Primitive | Used for |
 //! |---|---|---|
-//! | [`aead`] | AES-128/256-GCM, 96-bit nonces, 128-bit tags | Wrapping every stored secret (the key hierarchy), customer `encrypt`/`decrypt` |
+//! | [`aead`] | AES-128/192/256-GCM, 96-bit nonces, 128-bit tags | Wrapping every stored secret (the key hierarchy), customer `encrypt`/`decrypt` |
+//! | [`cipher`] | AES-128/192/256 in CBC and ECB (PKCS#7 or no padding) and CTR, caller-supplied IVs | KMIP `Encrypt`/`Decrypt` in the modes the OASIS profiles name; never used for Strongroom's own secrets |
 //! | [`keywrap`] | AES-KW (RFC 3394) and AES-KWP (RFC 5649) | KMIP `Key Wrapping Specification`, exporting keys to HSMs and clouds that expect NIST key wrap |
 //! | [`hmac`] | HMAC-SHA-256/384/512 | Customer MAC keys (`mac`/`verify-mac`), audit chain links |
 //! | [`digest`] | SHA-256/384/512, and SHA-1 for legacy only | KMIP `Hash`, digest-then-sign, fingerprints |
 //! | [`signature`] | RSA-PSS, RSA PKCS#1 v1.5, ECDSA (P-256/384/521), Ed25519 | Customer signing keys, the certificate authorities |
-//! | [`rsa_oaep`] | RSA-OAEP (SHA-256, MGF1-SHA-256) and RSA PKCS#1 v1.5 encryption | Customer asymmetric encryption keys, key transport |
+//! | [`rsa_oaep`] | RSA-OAEP (SHA-256 by default; SHA-1/384/512 for KMIP) and RSA PKCS#1 v1.5 encryption | Customer asymmetric encryption keys, key transport |
+//! | [`kdf`] | PBKDF2-HMAC-SHA-1/256/384/512, HMAC and hash derivation | KMIP `Derive Key` |
 //! | [`external_signature`] | digest preparation and output encoding around a private-key operation done in an HSM | HSM-resident signing keys |
 //! | [`keygen`] | Key generation for every [`keygen::KeySpec`] | Creating managed keys |
 //! | [`rng`] | AWS-LC's DRBG | Nonces, salts, symmetric keys |
@@ -54,9 +56,11 @@
 //!
 //! # What is *not* here, on purpose
 //!
-//! * AES-192 (in GCM or as a KEK): aws-lc-rs's safe API offers AES-128 and
-//!   AES-256 only; Strongroom never generates AES-192 keys. Such keys are
-//!   refused with [`CryptoError::InvalidKey`].
+//! * AES-192 as a KEK (AES-KW): Strongroom's own keys are AES-256. AES-192
+//!   keys exist for KMIP clients (GCM, CBC, ECB, CTR).
+//! * Triple DES: aws-lc-rs offers it only behind its `legacy-des` feature,
+//!   which rebuilds AWS-LC with all bindings for every crate in the
+//!   workspace; KMIP 3DES keys can be stored and fetched but not used.
 //! * AES-GCM with nonces other than 96 bits or tags shorter than 128 bits:
 //!   not offered by aws-lc-rs; refused with [`CryptoError::Unsupported`].
 //! * Ed25519ph, or signing a precomputed digest with Ed25519: Ed25519 signs the
@@ -65,9 +69,8 @@
 //!   other than the message hash, or keys carrying the `id-RSASSA-PSS`
 //!   identifier (RFC 4055): aws-lc-rs's PSS uses salt = hash length; such keys
 //!   are refused with `Unsupported`.
-//! * RSA-OAEP with hashes other than SHA-256 (aws-lc-rs has SHA-1/384/512
-//!   variants; add a scheme when a client needs one). OAEP labels are
-//!   supported.
+//! * RSA-OAEP whose MGF1 hash differs from its label hash (aws-lc-rs pairs
+//!   them: SHA-1, SHA-256, SHA-384, SHA-512). OAEP labels are supported.
 //! * RSA keys below 2048 bits (aws-lc-rs's floor) or above 8192 bits.
 //! * SHA-3, SHA-224, HMAC-SHA-1, brainpool and secp256k1 curves, Ed448, ML-DSA:
 //!   not needed yet.
@@ -103,9 +106,11 @@ pub enum CryptoError {
 }
 
 pub mod aead;
+pub mod cipher;
 pub mod digest;
 pub mod external_signature;
 pub mod hmac;
+pub mod kdf;
 pub mod keygen;
 pub mod keywrap;
 pub mod rng;

@@ -12,6 +12,8 @@
 //!   *label* binds the ciphertext to a context, like AES-GCM's associated data
 //!   ([`RsaEncryptingKey::encrypt_oaep_with_label`]); the scheme itself uses
 //!   the empty label.
+//! * `OaepSha1`, `OaepSha384`, `OaepSha512`: the same with another hash
+//!   (and MGF1 over that hash), for KMIP clients that name one.
 //! * [`RsaEncryptionScheme::Pkcs1v15`]: RSAES-PKCS1-v1_5 (RFC 8017 §7.2).
 //!   **Legacy only** (KMIP clients that ask for it). Its decryption is a
 //!   padding oracle (Bleichenbacher) whenever a caller can tell a padding
@@ -25,13 +27,15 @@
 //!   bits. Private keys: PKCS#8 DER.
 //! * Ciphertexts are exactly as long as the modulus (256 bytes for RSA-2048).
 //! * The plaintext limit is [`RsaEncryptingKey::max_plaintext_len`]: modulus
-//!   length − 66 bytes for OAEP-SHA-256, − 11 for PKCS#1 v1.5.
+//!   length − 66 bytes for OAEP-SHA-256 (2 × hash + 2 in general), − 11 for
+//!   PKCS#1 v1.5.
 //! * Decrypted plaintexts are returned in [`SecretBytes`].
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
-    OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
-    Pkcs1PrivateDecryptingKey, Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
+    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
+    OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
+    Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
 };
 
 use super::{CryptoError, SecretBytes};
@@ -41,12 +45,41 @@ use super::{CryptoError, SecretBytes};
 pub enum RsaEncryptionScheme {
     /// RSAES-OAEP, SHA-256, MGF1-SHA-256, empty label.
     OaepSha256,
+    /// RSAES-OAEP with SHA-1 and MGF1-SHA-1: for KMIP clients that ask for
+    /// it (OAEP's security does not rest on SHA-1's collision resistance).
+    OaepSha1,
+    /// RSAES-OAEP, SHA-384, MGF1-SHA-384.
+    OaepSha384,
+    /// RSAES-OAEP, SHA-512, MGF1-SHA-512.
+    OaepSha512,
     /// RSAES-PKCS1-v1_5. Legacy; see the module docs.
     Pkcs1v15,
 }
 
-/// OAEP with SHA-256 spends `2 * 32 + 2` bytes of the modulus on padding.
-const OAEP_SHA256_OVERHEAD: usize = 66;
+impl RsaEncryptionScheme {
+    /// The aws-lc-rs OAEP parameters, or `None` for PKCS#1 v1.5.
+    fn oaep(self) -> Option<&'static OaepAlgorithm> {
+        match self {
+            RsaEncryptionScheme::OaepSha1 => Some(&OAEP_SHA1_MGF1SHA1),
+            RsaEncryptionScheme::OaepSha256 => Some(&OAEP_SHA256_MGF1SHA256),
+            RsaEncryptionScheme::OaepSha384 => Some(&OAEP_SHA384_MGF1SHA384),
+            RsaEncryptionScheme::OaepSha512 => Some(&OAEP_SHA512_MGF1SHA512),
+            RsaEncryptionScheme::Pkcs1v15 => None,
+        }
+    }
+
+    /// Bytes of the modulus the padding takes: `2 * hash + 2` for OAEP.
+    fn overhead(self) -> usize {
+        match self {
+            RsaEncryptionScheme::OaepSha1 => 2 * 20 + 2,
+            RsaEncryptionScheme::OaepSha256 => 2 * 32 + 2,
+            RsaEncryptionScheme::OaepSha384 => 2 * 48 + 2,
+            RsaEncryptionScheme::OaepSha512 => 2 * 64 + 2,
+            RsaEncryptionScheme::Pkcs1v15 => PKCS1_OVERHEAD,
+        }
+    }
+}
+
 /// PKCS#1 v1.5 encryption spends at least 11 bytes on padding.
 const PKCS1_OVERHEAD: usize = 11;
 
@@ -89,10 +122,7 @@ impl RsaEncryptingKey {
 
     /// The longest plaintext `scheme` can encrypt under this key.
     pub fn max_plaintext_len(&self, scheme: RsaEncryptionScheme) -> usize {
-        let overhead = match scheme {
-            RsaEncryptionScheme::OaepSha256 => OAEP_SHA256_OVERHEAD,
-            RsaEncryptionScheme::Pkcs1v15 => PKCS1_OVERHEAD,
-        };
+        let overhead = scheme.overhead();
         self.ciphertext_len().saturating_sub(overhead)
     }
 
@@ -107,21 +137,7 @@ impl RsaEncryptingKey {
         scheme: RsaEncryptionScheme,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        match scheme {
-            RsaEncryptionScheme::OaepSha256 => self.encrypt_oaep_with_label(plaintext, &[]),
-            RsaEncryptionScheme::Pkcs1v15 => {
-                self.check_plaintext_len(scheme, plaintext)?;
-                let key = Pkcs1PublicEncryptingKey::new(self.key.clone())
-                    .map_err(|_| CryptoError::Internal("RSA PKCS#1 v1.5 key"))?;
-                let mut out = vec![0u8; key.ciphertext_size()];
-                let len = key
-                    .encrypt(plaintext, &mut out)
-                    .map_err(|_| CryptoError::Internal("RSA PKCS#1 v1.5 encryption"))?
-                    .len();
-                out.truncate(len);
-                Ok(out)
-            }
-        }
+        self.encrypt_with_label(scheme, &[], plaintext)
     }
 
     /// Encrypts `plaintext` with RSA-OAEP-SHA-256 and the given `label`
@@ -131,12 +147,37 @@ impl RsaEncryptingKey {
         plaintext: &[u8],
         label: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        self.check_plaintext_len(RsaEncryptionScheme::OaepSha256, plaintext)?;
+        self.encrypt_with_label(RsaEncryptionScheme::OaepSha256, label, plaintext)
+    }
+
+    /// Encrypts `plaintext` with `scheme`; an OAEP scheme binds `label`
+    /// (KMIP's P Source), PKCS#1 v1.5 refuses a non-empty one.
+    pub fn encrypt_with_label(
+        &self,
+        scheme: RsaEncryptionScheme,
+        label: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.check_plaintext_len(scheme, plaintext)?;
+        let Some(oaep) = scheme.oaep() else {
+            if !label.is_empty() {
+                return Err(CryptoError::Unsupported("a label with PKCS#1 v1.5"));
+            }
+            let key = Pkcs1PublicEncryptingKey::new(self.key.clone())
+                .map_err(|_| CryptoError::Internal("RSA PKCS#1 v1.5 key"))?;
+            let mut out = vec![0u8; key.ciphertext_size()];
+            let len = key
+                .encrypt(plaintext, &mut out)
+                .map_err(|_| CryptoError::Internal("RSA PKCS#1 v1.5 encryption"))?
+                .len();
+            out.truncate(len);
+            return Ok(out);
+        };
         let key = OaepPublicEncryptingKey::new(self.key.clone())
             .map_err(|_| CryptoError::Internal("RSA-OAEP key"))?;
         let mut out = vec![0u8; key.ciphertext_size()];
         let len = key
-            .encrypt(&OAEP_SHA256_MGF1SHA256, plaintext, &mut out, Some(label))
+            .encrypt(oaep, plaintext, &mut out, Some(label))
             .map_err(|_| CryptoError::Internal("RSA-OAEP encryption"))?
             .len();
         out.truncate(len);
@@ -194,19 +235,7 @@ impl RsaDecryptingKey {
         scheme: RsaEncryptionScheme,
         ciphertext: &[u8],
     ) -> Result<SecretBytes, CryptoError> {
-        match scheme {
-            RsaEncryptionScheme::OaepSha256 => self.decrypt_oaep_with_label(ciphertext, &[]),
-            RsaEncryptionScheme::Pkcs1v15 => {
-                self.check_ciphertext_len(ciphertext)?;
-                let key = Pkcs1PrivateDecryptingKey::new(self.key.clone())
-                    .map_err(|_| CryptoError::Internal("RSA PKCS#1 v1.5 key"))?;
-                let mut out = SecretBytes::zeroed(key.min_output_size());
-                let plaintext = key
-                    .decrypt(ciphertext, out.expose_mut())
-                    .map_err(|_| CryptoError::AuthenticationFailed)?;
-                Ok(SecretBytes::from_slice(plaintext))
-            }
-        }
+        self.decrypt_with_label(scheme, &[], ciphertext)
     }
 
     /// Decrypts an RSA-OAEP-SHA-256 `ciphertext` made with `label`.
@@ -215,17 +244,34 @@ impl RsaDecryptingKey {
         ciphertext: &[u8],
         label: &[u8],
     ) -> Result<SecretBytes, CryptoError> {
+        self.decrypt_with_label(RsaEncryptionScheme::OaepSha256, label, ciphertext)
+    }
+
+    /// Decrypts `ciphertext` made with `scheme` and `label` (OAEP only).
+    pub fn decrypt_with_label(
+        &self,
+        scheme: RsaEncryptionScheme,
+        label: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
         self.check_ciphertext_len(ciphertext)?;
+        let Some(oaep) = scheme.oaep() else {
+            if !label.is_empty() {
+                return Err(CryptoError::Unsupported("a label with PKCS#1 v1.5"));
+            }
+            let key = Pkcs1PrivateDecryptingKey::new(self.key.clone())
+                .map_err(|_| CryptoError::Internal("RSA PKCS#1 v1.5 key"))?;
+            let mut out = SecretBytes::zeroed(key.min_output_size());
+            let plaintext = key
+                .decrypt(ciphertext, out.expose_mut())
+                .map_err(|_| CryptoError::AuthenticationFailed)?;
+            return Ok(SecretBytes::from_slice(plaintext));
+        };
         let key = OaepPrivateDecryptingKey::new(self.key.clone())
             .map_err(|_| CryptoError::Internal("RSA-OAEP key"))?;
         let mut out = SecretBytes::zeroed(key.min_output_size());
         let plaintext = key
-            .decrypt(
-                &OAEP_SHA256_MGF1SHA256,
-                ciphertext,
-                out.expose_mut(),
-                Some(label),
-            )
+            .decrypt(oaep, ciphertext, out.expose_mut(), Some(label))
             .map_err(|_| CryptoError::AuthenticationFailed)?;
         Ok(SecretBytes::from_slice(plaintext))
     }

@@ -91,6 +91,19 @@ pub struct CryptographicParameters {
     pub hashing_algorithm: Option<HashingAlgorithm>,
     pub recommended_curve: Option<RecommendedCurve>,
     pub tag_length: Option<u32>,
+    // The fields below were added for KMIP's cryptographic operations; a row
+    // written before them reads back with `None`.
+    /// The algorithm the parameters are for (KMIP lets an AES key carry
+    /// HMAC parameters, say).
+    pub cryptographic_algorithm: Option<CryptographicAlgorithm>,
+    /// The server draws the IV.
+    pub random_iv: Option<bool>,
+    /// PSS salt length in bytes.
+    pub salt_length: Option<u32>,
+    /// MGF1's hash (OAEP, PSS); KMIP's default is SHA-1.
+    pub mask_generator_hashing_algorithm: Option<HashingAlgorithm>,
+    /// OAEP's encoding parameter P (the label).
+    pub p_source: Option<Vec<u8>>,
 }
 
 /// The value of a custom attribute (KMIP "x-" attributes), typed as KMIP types it.

@@ -69,6 +69,9 @@ kmip_enum!(
     /// KMIP Cryptographic Algorithm, limited to what Strongroom implements.
     /// Ed25519 has no value in KMIP 1.x; it uses the KMIP 2.0 value.
     CryptographicAlgorithm {
+        // Kept and served for clients that encrypt with it themselves;
+        // this server does not encrypt with 3DES (see `crypto`).
+        TripleDes = 2 => "3DES",
         Aes = 3 => "AES",
         Rsa = 4 => "RSA",
         Ecdsa = 6 => "ECDSA",
@@ -153,11 +156,14 @@ kmip_enum!(
 );
 
 kmip_enum!(
-    /// KMIP Recommended Curve (the curves this server implements).
+    /// KMIP Recommended Curve (the curves this server implements), with the
+    /// KMIP 1.4 values (§9.1.3.2.5: P-256 is 7, P-384 0x0A, P-521 0x0D).
+    /// Stored attributes name the variant, never the number, so correcting
+    /// the numbers changed only the wire.
     RecommendedCurve {
-        P256 = 3 => "P-256",
-        P384 = 4 => "P-384",
-        P521 = 5 => "P-521",
+        P256 = 0x07 => "P-256",
+        P384 = 0x0A => "P-384",
+        P521 = 0x0D => "P-521",
     }
 );
 
@@ -180,3 +186,22 @@ kmip_enum!(
         Seed = 2 => "Seed",
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The KMIP 1.4 values (kmip_1_4.json), and the stored form, which is
+    /// the variant's name and so did not change when the values were fixed.
+    #[test]
+    fn recommended_curve_values_are_kmip_1_4() {
+        assert_eq!(RecommendedCurve::P256.to_kmip(), 0x07);
+        assert_eq!(RecommendedCurve::P384.to_kmip(), 0x0A);
+        assert_eq!(RecommendedCurve::P521.to_kmip(), 0x0D);
+        assert_eq!(RecommendedCurve::from_kmip(3), None);
+        assert_eq!(
+            serde_json::to_string(&RecommendedCurve::P384).unwrap(),
+            "\"P384\""
+        );
+    }
+}

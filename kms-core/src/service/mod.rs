@@ -24,10 +24,13 @@
 
 mod audit_queue;
 mod codec;
+mod derive;
 mod keys;
+mod kmip_ops;
 mod lifecycle_ops;
 mod objects;
 mod projects;
+mod rekey;
 mod resident_ops;
 mod ring;
 mod root_ops;
@@ -38,7 +41,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use derive::{Derivation, DerivedObject};
 pub use keys::UsableKey;
+pub use kmip_ops::{SymmetricCiphertext, SymmetricMode, WrapScheme};
 pub use objects::{CreatedPair, KeyLocation, Template};
 pub use root_rotation::{RotationProgress, RotationReport};
 

@@ -63,7 +63,9 @@ pub(super) fn algorithm_of(spec: KeySpec) -> (CryptographicAlgorithm, u32) {
     use CryptographicAlgorithm as A;
     match spec {
         KeySpec::Aes128 => (A::Aes, 128),
+        KeySpec::Aes192 => (A::Aes, 192),
         KeySpec::Aes256 => (A::Aes, 256),
+        KeySpec::TripleDes => (A::TripleDes, 168),
         KeySpec::HmacSha256 => (A::HmacSha256, 256),
         KeySpec::HmacSha384 => (A::HmacSha384, 384),
         KeySpec::HmacSha512 => (A::HmacSha512, 512),
@@ -98,7 +100,7 @@ fn default_mask(object_type: ObjectType, algorithm: Option<CryptographicAlgorith
 /// A SHA-256 Digest attribute of the material, as KMIP servers set it. An
 /// HSM-resident private key gets the digest of its public key; a resident
 /// symmetric key none (its value is unknown to us).
-fn digest_of(material: &KeyMaterial) -> Option<Digest> {
+pub(super) fn digest_of(material: &KeyMaterial) -> Option<Digest> {
     let (bytes, format) = match material {
         KeyMaterial::Symmetric(b) => (b.expose(), KeyFormatType::Raw),
         KeyMaterial::PrivateKeyPkcs8(b) => (b.expose(), KeyFormatType::Pkcs8),

@@ -2,8 +2,8 @@
 
 use kms_core::object::attributes::limits::MAX_TEXT;
 use kms_core::object::{
-    BlockCipherMode, CryptographicParameters, CustomValue, HashingAlgorithm, Link, LinkType, Name,
-    NameType, PaddingMethod, UsageMask,
+    BlockCipherMode, CryptographicAlgorithm, CryptographicParameters, CustomValue,
+    HashingAlgorithm, Link, LinkType, Name, NameType, PaddingMethod, UsageMask,
 };
 use time::OffsetDateTime;
 
@@ -80,8 +80,31 @@ pub fn cryptographic_parameters(item: &Ttlv) -> OpResult<CryptographicParameters
                         .map_err(|_| invalid("Tag Length is negative"))?,
                 )
             }
-            // Which algorithm the parameters are for is the object's own.
-            Tag::CRYPTOGRAPHIC_ALGORITHM | Tag::RANDOM_IV => {}
+            // An algorithm this server does not know cannot be used with
+            // this key anyway; the parameters are kept without it.
+            Tag::CRYPTOGRAPHIC_ALGORITHM => {
+                p.cryptographic_algorithm = CryptographicAlgorithm::from_kmip(child.as_enum()?)
+            }
+            Tag::RANDOM_IV => p.random_iv = Some(child.as_bool()?),
+            Tag::SALT_LENGTH => {
+                p.salt_length = Some(
+                    u32::try_from(child.as_i32()?)
+                        .map_err(|_| invalid("Salt Length is negative"))?,
+                )
+            }
+            // MGF1 (1) is the only mask generation function KMIP 1.4 defines.
+            Tag::MASK_GENERATOR if child.as_enum()? == 1 => {}
+            Tag::MASK_GENERATOR_HASHING_ALGORITHM => {
+                p.mask_generator_hashing_algorithm =
+                    Some(known(child, HashingAlgorithm::from_kmip)?)
+            }
+            Tag::P_SOURCE => {
+                let b = child.as_bytes()?;
+                if b.len() > MAX_TEXT {
+                    return Err(invalid(format!("P Source is over {MAX_TEXT} bytes")));
+                }
+                p.p_source = Some(b.to_vec());
+            }
             other => {
                 return Err(OperationError::FeatureNotSupported(format!(
                     "Cryptographic Parameters field {other} is not supported"

@@ -61,7 +61,8 @@ fn digest(d: &Digest, version: ProtocolVersion) -> Ttlv {
     Ttlv::structure(Tag::ATTRIBUTE_VALUE, children)
 }
 
-/// Cryptographic Parameters as a structure with `tag`.
+/// Cryptographic Parameters as a structure with `tag`, fields in the order
+/// of KMIP 1.4 Table 65.
 pub fn cryptographic_parameters(p: &CryptographicParameters, tag: Tag) -> Ttlv {
     let mut children = Vec::new();
     if let Some(m) = p.block_cipher_mode {
@@ -73,11 +74,33 @@ pub fn cryptographic_parameters(p: &CryptographicParameters, tag: Tag) -> Ttlv {
     if let Some(h) = p.hashing_algorithm {
         children.push(Ttlv::enumeration(Tag::HASHING_ALGORITHM, h.to_kmip()));
     }
+    if let Some(a) = p.cryptographic_algorithm {
+        children.push(Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, a.to_kmip()));
+    }
+    if let Some(r) = p.random_iv {
+        children.push(Ttlv::boolean(Tag::RANDOM_IV, r));
+    }
     if let Some(t) = p.tag_length {
         children.push(Ttlv::integer(
             Tag::TAG_LENGTH,
             i32::try_from(t).unwrap_or(i32::MAX),
         ));
+    }
+    if let Some(s) = p.salt_length {
+        children.push(Ttlv::integer(
+            Tag::SALT_LENGTH,
+            i32::try_from(s).unwrap_or(i32::MAX),
+        ));
+    }
+    if let Some(h) = p.mask_generator_hashing_algorithm {
+        children.push(Ttlv::enumeration(Tag::MASK_GENERATOR, 1u32));
+        children.push(Ttlv::enumeration(
+            Tag::MASK_GENERATOR_HASHING_ALGORITHM,
+            h.to_kmip(),
+        ));
+    }
+    if let Some(b) = &p.p_source {
+        children.push(Ttlv::bytes(Tag::P_SOURCE, b.clone()));
     }
     Ttlv::structure(tag, children)
 }
