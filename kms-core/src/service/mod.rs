@@ -28,6 +28,7 @@ mod keys;
 mod lifecycle_ops;
 mod objects;
 mod projects;
+mod records;
 mod ring;
 mod root_ops;
 mod root_rotation;
@@ -39,6 +40,9 @@ use std::time::Duration;
 
 pub use keys::UsableKey;
 pub use objects::{CreatedPair, Template};
+pub use records::{
+    MAX_RECORD_NAME, MAX_RECORD_VALUE, Record, system_organization_id, system_project_id,
+};
 pub use root_rotation::{RotationProgress, RotationReport};
 
 use crate::audit::{AuditChain, AuditEvent, ChainVerifier};
@@ -188,6 +192,7 @@ impl Kms {
             .store
             .commit(Transaction::new().audit(event))
             .await?;
+        kms.ensure_system_project().await?;
         tracing::info!(install = %install, root = %root.describe(), "initialised a new install");
         Ok(kms)
     }
@@ -237,7 +242,12 @@ impl Kms {
             }
         }
         tracing::info!(install = %install, root = %root.describe(), store = store.backend(), "opened install");
-        Ok(Self::assemble(install, store, chain, ring, root, opts))
+        let kms = Self::assemble(install, store, chain, ring, root, opts);
+        // Installs made before the system project existed get it now.
+        if !opts.store.read_only {
+            kms.ensure_system_project().await?;
+        }
+        Ok(kms)
     }
 
     fn assemble(
