@@ -114,6 +114,39 @@ async fn records_round_trip_and_refuse_edited_rows() {
 }
 
 #[tokio::test]
+async fn records_are_listed_whole_across_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kms, project) = install(dir.path()).await;
+    // More than one page (1,000) of records.
+    let writes = (0..1203).map(|i| {
+        let kms = kms.clone();
+        async move {
+            kms.put_record(&actor(), project, "cert", &format!("{i:05}"), &i, None)
+                .await
+                .unwrap()
+        }
+    });
+    futures_join_all(writes).await;
+    let all = kms.records(project, "cert").await.unwrap();
+    assert_eq!(all.len(), 1203);
+    assert!(all.windows(2).all(|w| w[0].key < w[1].key));
+    assert_eq!(all[1202].value, 1202);
+    kms.close().await;
+}
+
+/// Runs the futures concurrently (so the group commit batches them).
+async fn futures_join_all<F: std::future::Future + Send + 'static>(futures: impl Iterator<Item = F>)
+where
+    F::Output: Send,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for f in futures {
+        set.spawn(f);
+    }
+    while set.join_next().await.is_some() {}
+}
+
+#[tokio::test]
 async fn the_system_project_is_derived_and_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (kms, _) = install(dir.path()).await;

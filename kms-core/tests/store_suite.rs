@@ -1177,14 +1177,29 @@ async fn records_put_get_delete(env: &mut Env) {
         None
     );
     let keys: Vec<String> = s
-        .records(p.id, "kmip-client")
+        .records(p.id, "kmip-client", "", 0)
         .await
         .unwrap()
         .into_iter()
         .map(|r| r.key)
         .collect();
     assert_eq!(keys, ["alice", "bob"]);
-    assert!(s.records(other.id, "kmip-client").await.unwrap().is_empty());
+    assert!(
+        s.records(other.id, "kmip-client", "", 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Pages: after a key, with a limit.
+    let page = s.records(p.id, "kmip-client", "alice", 1).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].key, "bob");
+    assert!(
+        s.records(p.id, "kmip-client", "bob", 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A second create is refused; an update must name the stored revision.
     assert!(matches!(

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use kms_core::crypto::digest::{DigestAlgorithm, digest};
@@ -30,9 +30,13 @@ pub const RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 pub struct Live {
     pub tls: watch::Sender<Arc<rustls::ServerConfig>>,
     pub directory: Arc<RecordDirectory>,
-    /// The serials on the CRL the listener has now.
-    revoked: Mutex<BTreeSet<String>>,
+    /// The serials on the CRL the listener has now, and when it was signed.
+    crl: Mutex<(BTreeSet<String>, Instant)>,
 }
+
+/// A CRL this old is re-signed at the next reload even if nothing changed,
+/// so the listener's CRL never reaches its nextUpdate (7 days).
+const CRL_REFRESH: Duration = Duration::from_secs(24 * 3600);
 
 /// A certificate just issued.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +100,7 @@ impl KmipAdmin {
         self.live = Some(Live {
             tls: tx,
             directory: directory.clone(),
-            revoked: Mutex::new(revoked_serials(&certificates)),
+            crl: Mutex::new((revoked_serials(&certificates), Instant::now())),
         });
         Ok((rx, directory))
     }
@@ -112,8 +116,9 @@ impl KmipAdmin {
     }
 
     /// Re-reads the records into the directory and, if the set of revoked
-    /// certificates changed, signs a new CRL and swaps the listener's TLS
-    /// configuration. Without a live listener it does nothing.
+    /// certificates changed (or the CRL is a day old), signs a new CRL and
+    /// swaps the listener's TLS configuration. Without a live listener it
+    /// does nothing.
     pub async fn reload(&self) -> anyhow::Result<()> {
         let Some(live) = &self.live else {
             return Ok(());
@@ -121,12 +126,12 @@ impl KmipAdmin {
         live.directory.refresh().await?;
         let certificates = self.certificates().await?;
         let now_revoked = revoked_serials(&certificates);
-        let mut current = live.revoked.lock().await;
-        if *current != now_revoked {
+        let mut current = live.crl.lock().await;
+        if current.0 != now_revoked || current.1.elapsed() > CRL_REFRESH {
             let crl = self.pki.crl(&certificates).await?;
             live.tls.send_replace(self.pki.tls_config(crl).await?);
             tracing::info!(revoked = now_revoked.len(), "KMIP CRL updated");
-            *current = now_revoked;
+            *current = (now_revoked, Instant::now());
         }
         Ok(())
     }

@@ -42,6 +42,9 @@ pub const MAX_RECORD_NAME: usize = 128;
 /// Largest record value (JSON), in bytes. Records are small by design.
 pub const MAX_RECORD_VALUE: usize = 256 * 1024;
 
+/// Records read per store query by [`Kms::records`].
+const RECORD_PAGE: u64 = 1000;
+
 /// The name the system project and organization are created with.
 pub const SYSTEM_NAME: &str = "system";
 
@@ -193,15 +196,28 @@ impl Kms {
         }
     }
 
-    /// Every record of `kind` in `project`, by key, authenticated.
+    /// Every record of `kind` in `project`, by key, authenticated. Read in
+    /// pages, so none is left out however many there are (a registry that
+    /// silently lost its revocations past some count would be a hole).
     pub async fn records(&self, project: ProjectId, kind: &str) -> Result<Vec<Record>> {
         check_names(kind, "-")?;
-        let rows = self.inner.store.records(project, kind).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(self.authenticated(project, row).await?);
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let rows = self
+                .inner
+                .store
+                .records(project, kind, &after, RECORD_PAGE)
+                .await?;
+            let full = rows.len() as u64 >= RECORD_PAGE;
+            for row in rows {
+                after.clone_from(&row.key);
+                out.push(self.authenticated(project, row).await?);
+            }
+            if !full {
+                return Ok(out);
+            }
         }
-        Ok(out)
     }
 
     /// Deletes record `(kind, key)` of `project` if it is still at

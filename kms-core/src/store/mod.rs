@@ -368,9 +368,16 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> Result<Option<RecordRow>, StoreError>;
 
-    /// The records of one kind in `project`, by key, at most
-    /// [`MAX_LIMIT`].
-    async fn records(&self, project: ProjectId, kind: &str) -> Result<Vec<RecordRow>, StoreError>;
+    /// The records of one kind in `project` whose key sorts after `after`
+    /// (`""` for the first page), by key, at most `limit` (capped at
+    /// [`MAX_LIMIT`]; 0 means [`MAX_LIMIT`]).
+    async fn records(
+        &self,
+        project: ProjectId,
+        kind: &str,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<RecordRow>, StoreError>;
 
     /// Audit records with `seq > after`, in order, at most `limit`.
     async fn audit_records(&self, after: i64, limit: u64) -> Result<Vec<AuditRecord>, StoreError>;

@@ -350,15 +350,22 @@ impl Store for PostgresStore {
             .transpose()
     }
 
-    async fn records(&self, project: ProjectId, kind: &str) -> Result<Vec<RecordRow>, StoreError> {
+    async fn records(
+        &self,
+        project: ProjectId,
+        kind: &str,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<RecordRow>, StoreError> {
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE project = $1 AND kind = $2 \
-             ORDER BY key LIMIT $3"
+             AND key COLLATE \"C\" > $3 ORDER BY key COLLATE \"C\" LIMIT $4"
         );
         let q = sqlx::query(&sql)
             .bind(project.as_bytes().as_slice())
             .bind(kind)
-            .bind(rows::effective_limit(0));
+            .bind(after)
+            .bind(rows::effective_limit(limit));
         self.fetch_all(q).await?.iter().map(rows::record).collect()
     }
 
