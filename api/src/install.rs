@@ -69,7 +69,23 @@ pub async fn open_existing(config: &Config) -> anyhow::Result<Kms> {
         Mode::Dev => crate::root::dev_root(&config.data_dir, false)?,
         Mode::Production => crate::root::configured_root(config, false).await?,
     };
-    Kms::open(&opts, root)
+    let kms = Kms::open(&opts, root)
         .await
-        .with_context(|| format!("cannot open the install in {}", config.data_dir.display()))
+        .with_context(|| format!("cannot open the install in {}", config.data_dir.display()))?;
+    attach_resident_keys(config, &kms).await?;
+    Ok(kms)
+}
+
+/// With a PKCS#11 root, the same token also holds HSM-resident keys: keys a
+/// project creates with `KeyLocation::Hsm`, which never leave it.
+pub async fn attach_resident_keys(config: &Config, kms: &Kms) -> anyhow::Result<()> {
+    if let crate::config::RootConfig::Pkcs11(pkcs11) = &config.root
+        && config.mode == Mode::Production
+    {
+        let store = hsm::pkcs11::Pkcs11ResidentKeys::open(pkcs11.clone())
+            .await
+            .context("HSM-resident keys (PKCS#11)")?;
+        kms.set_resident_keys(std::sync::Arc::new(store))?;
+    }
+    Ok(())
 }

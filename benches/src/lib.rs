@@ -9,6 +9,8 @@
 //! | AES-256-GCM 64 B / 4 KiB through `Kms::encrypt` (cached key) vs raw aws-lc-rs | `benches/aes_gcm.rs` | ≥ 0.8× raw at 64 B |
 //! | cached-key hit vs miss (unwrap from the database) | `benches/aes_gcm.rs` | — |
 //! | durable creates/s, 1 and 16 writers, SQLite and PostgreSQL | `benches/create.rs`, `bin/create_load.rs` | SQLite ≥ 2,000 / ≥ 5,000; PostgreSQL ≥ 1,000 / ≥ 3,000 |
+//! | signatures/s, ECDSA P-256 and RSA-2048, HSM-resident (SoftHSM2) vs software keys, through `Kms::sign`; 16 concurrent HSM signers vs 1 | `benches/hsm_sign.rs` | 16 vs 1 ≥ 1.7× |
+//! | root unseal latency per provider (software key file, Argon2id passphrase, PKCS#11 on SoftHSM2); cached-key AES-GCM on a PKCS#11-rooted install vs a software-rooted one | `benches/root.rs` | PKCS#11-rooted ≥ 0.95× software-rooted |
 //! | `serve --dev` start-up to ready with 100,000 objects, idle RSS | `bin/startup.rs` | ≤ 1 s, ≤ 50 MB |
 //!
 //! PostgreSQL runs use `STRONGROOM_TEST_POSTGRES_URL` (see `.ci/postgres.sh`).
@@ -22,7 +24,7 @@ use kms_core::ids::ProjectId;
 use kms_core::service::{Actor, Kms, OpenOptions};
 
 /// A fresh install with one project, in `dir`, on `database_url` (SQLite in
-/// `dir` when `None`).
+/// `dir` when `None`), with a software root (a key file in `dir`).
 pub async fn fresh_install(dir: &Path, database_url: Option<&str>) -> (Kms, ProjectId) {
     let root: Arc<dyn RootOfTrust> =
         Arc::new(SoftwareRoot::create_key_file(&dir.join("root.key")).expect("key file"));
@@ -30,7 +32,12 @@ pub async fn fresh_install(dir: &Path, database_url: Option<&str>) -> (Kms, Proj
         Some(url) => OpenOptions::new(dir, url),
         None => OpenOptions::sqlite_in(dir),
     };
-    let kms = Kms::init(&opts, root).await.expect("init");
+    install_with(&opts, root).await
+}
+
+/// A fresh install with one project, sealed by `root`.
+pub async fn install_with(opts: &OpenOptions, root: Arc<dyn RootOfTrust>) -> (Kms, ProjectId) {
+    let kms = Kms::init(opts, root).await.expect("init");
     let actor = Actor::new("bench", None);
     let org = kms.create_organization(&actor, "bench").await.expect("org");
     let project = kms
@@ -55,4 +62,59 @@ pub async fn fresh_postgres_database(label: &str) -> Option<String> {
     let _ = conn.close().await;
     let sep = if admin.contains('?') { '&' } else { '?' };
     Some(format!("{admin}{sep}options[search_path]={schema}"))
+}
+
+/// The SoftHSM2 module the PKCS#11 benchmarks use.
+pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const SOFTHSM_TOKEN: &str = "strongroom-bench";
+const SOFTHSM_PIN_ENV: &str = "STRONGROOM_BENCH_PKCS11_PIN";
+
+/// Creates a SoftHSM2 token in `dir` and points the module at it, for a
+/// pool of `sessions`. Must run before the module is loaded and before any
+/// other thread reads the environment (SoftHSM reads `SOFTHSM2_CONF` once).
+/// `None` if SoftHSM2 is not installed.
+pub fn softhsm_token(dir: &Path, sessions: usize) -> Option<hsm::pkcs11::Pkcs11Config> {
+    use hsm::pkcs11::{PinSource, Pkcs11Config};
+    if !Path::new(SOFTHSM_MODULE).exists() {
+        return None;
+    }
+    let tokens = dir.join("tokens");
+    std::fs::create_dir(&tokens).ok()?;
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .ok()?;
+    let pin = "bench-user-pin";
+    let out = std::process::Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", &conf)
+        .args(["--init-token", "--free", "--label", SOFTHSM_TOKEN])
+        .args(["--so-pin", "bench-so-pin", "--pin", pin])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "softhsm2-util --init-token failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    // SAFETY (edition 2024 marks set_var unsafe): benchmarks call this first,
+    // before the runtime, the module or any other thread exists.
+    unsafe {
+        std::env::set_var("SOFTHSM2_CONF", &conf);
+        std::env::set_var(SOFTHSM_PIN_ENV, pin);
+    }
+    let mut config = Pkcs11Config::new(
+        SOFTHSM_MODULE,
+        SOFTHSM_TOKEN,
+        PinSource::Env(SOFTHSM_PIN_ENV.into()),
+        "strongroom-bench-root",
+    );
+    config.sessions = sessions;
+    Some(config)
 }

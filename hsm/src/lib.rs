@@ -1,8 +1,9 @@
 //! # hsm — roots of trust outside the process
 //!
 //! This crate owns the providers of [`kms_core::hierarchy::RootOfTrust`]
-//! that keep the root of trust outside Strongroom's memory, and (next) the
-//! keys that live inside an HSM:
+//! that keep the root of trust outside Strongroom's memory, and the
+//! providers of [`kms_core::resident::ResidentKeys`], keys that live inside
+//! an HSM:
 //!
 //! * [`pkcs11`]: an AES-256 key generated inside a PKCS#11 token
 //!   (`CKA_TOKEN`, `CKA_SENSITIVE`, not extractable, not modifiable) seals
@@ -20,7 +21,10 @@
 //!   checks of every request and answer, bounded retries and time limits,
 //!   and one error per failure an operator must tell apart. Tested against
 //!   a local stand-in for the Cloud KMS REST API.
-//! * HSM-resident keys: signing and AES keys that never leave the token.
+//! * [`pkcs11::Pkcs11ResidentKeys`]: HSM-resident keys. RSA and ECDSA
+//!   signing keys and AES-GCM keys generated in the token, non-extractable,
+//!   used there through the same session pool (one session per operation,
+//!   so signers run in parallel); the database records only their `CKA_ID`.
 //!
 //! It depends on `kms-core` only, and must never log a PIN, a credential or
 //! key material. The providers plug into `Kms::init`, `Kms::open` and

@@ -41,6 +41,15 @@ pub enum Error {
     #[error("stored {what} failed authentication: {reason}")]
     Integrity { what: String, reason: &'static str },
 
+    /// The object's key lives in an HSM and cannot be read out (KMIP Get of
+    /// an HSM-resident private or symmetric key).
+    #[error("object {0} is HSM-resident and not extractable: its key material cannot be returned")]
+    NotExtractable(ObjectId),
+
+    /// The HSM holding a resident key failed or refused.
+    #[error(transparent)]
+    Resident(crate::resident::ResidentError),
+
     /// A cryptographic primitive failed.
     #[error(transparent)]
     Crypto(#[from] crate::crypto::CryptoError),
@@ -56,6 +65,19 @@ pub enum Error {
     /// The audit log could not be written or verified.
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+}
+
+impl From<crate::resident::ResidentError> for Error {
+    /// A failed GCM tag in the token is the same failure as in software, so
+    /// callers and the audit log see one error for it wherever the key lives.
+    fn from(e: crate::resident::ResidentError) -> Self {
+        match e {
+            crate::resident::ResidentError::AuthenticationFailed => {
+                Error::Crypto(crate::crypto::CryptoError::AuthenticationFailed)
+            }
+            other => Error::Resident(other),
+        }
+    }
 }
 
 /// Shorthand used across the crate.

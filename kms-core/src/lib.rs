@@ -3,7 +3,7 @@
 //! This crate owns what a key management service *is*, without any network
 //! code: the managed objects and their attributes ([`object`]), the KMIP
 //! lifecycle ([`lifecycle`]), the key hierarchy and the roots of trust
-//! ([`hierarchy`]), every cryptographic primitive ([`crypto`]), storage
+//! ([`hierarchy`]), keys that live in an HSM ([`resident`]), every cryptographic primitive ([`crypto`]), storage
 //! ([`store`]), the tamper-evident audit log ([`audit`]), the cache of
 //! unwrapped keys ([`cache`]) and the service that ties them together
 //! ([`service`]).
@@ -31,6 +31,7 @@ pub mod hierarchy;
 pub mod ids;
 pub mod lifecycle;
 pub mod object;
+pub mod resident;
 pub mod service;
 pub mod store;
 

@@ -92,6 +92,21 @@ pub enum Pkcs11Error {
         code: String,
         token: String,
     },
+    /// No HSM-resident key with this `CKA_ID` is in the token.
+    #[error(
+        "no HSM-resident key with CKA_ID {id} in PKCS#11 {token}: it was deleted from the token, or this is another token"
+    )]
+    ResidentKeyMissing { id: String, token: String },
+    /// Several keys of one class share a `CKA_ID` Strongroom generated.
+    #[error("{count} keys with CKA_ID {id} in PKCS#11 {token}; resident key ids must be unique")]
+    ResidentKeyAmbiguous {
+        id: String,
+        token: String,
+        count: usize,
+    },
+    /// A generated key pair's public key could not be read or parsed.
+    #[error("the PKCS#11 token returned no usable public key for a generated key pair")]
+    PublicKeyUnreadable,
     /// A blocking task panicked or was cancelled.
     #[error("PKCS#11 worker task failed: {0}")]
     Task(String),
@@ -163,6 +178,23 @@ impl From<Pkcs11Error> for RootError {
         RootError::Provider {
             provider: "pkcs11",
             reason: e.to_string(),
+        }
+    }
+}
+
+impl From<Pkcs11Error> for kms_core::resident::ResidentError {
+    fn from(e: Pkcs11Error) -> Self {
+        match e {
+            Pkcs11Error::ResidentKeyMissing { id, token } => {
+                kms_core::resident::ResidentError::KeyMissing {
+                    provider: format!("PKCS#11 {token}"),
+                    handle: id,
+                }
+            }
+            other => kms_core::resident::ResidentError::Provider {
+                provider: "pkcs11",
+                reason: other.to_string(),
+            },
         }
     }
 }

@@ -75,6 +75,13 @@
 //! [`RootOfTrust`] trait they arrive as `RootError::Provider { provider:
 //! "pkcs11", reason }` with the same message.
 //!
+//! ## HSM-resident keys
+//!
+//! [`Pkcs11ResidentKeys`] (module `resident`) keeps Strongroom objects' keys
+//! in the token: it takes the same configuration, opens its own pool of
+//! read-write sessions and implements `kms_core::resident::ResidentKeys`.
+//! Give it to the service with `Kms::set_resident_keys`.
+//!
 //! ## Example
 //!
 //! ```no_run
@@ -95,6 +102,7 @@
 mod config;
 mod error;
 mod pool;
+mod resident;
 
 use std::sync::Arc;
 
@@ -109,6 +117,7 @@ use zeroize::Zeroizing;
 pub use config::{DEFAULT_SESSIONS, PinSource, Pkcs11Config};
 pub use error::Pkcs11Error;
 pub use pool::load_module;
+pub use resident::Pkcs11ResidentKeys;
 
 use pool::{SessionPool, Token};
 

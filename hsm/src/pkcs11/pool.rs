@@ -7,7 +7,9 @@
 //! the first session that logs in logs in all of them; sessions opened later
 //! find themselves logged in already.
 //!
-//! The pool keeps up to `sessions` open read-only sessions. A caller waits
+//! The pool keeps up to `sessions` open sessions, read-only for the root,
+//! read-write for HSM-resident keys (which create and delete token
+//! objects). A caller waits
 //! for a permit (a tokio semaphore with one permit per session), takes an
 //! idle session, and runs its PKCS#11 calls on a blocking thread
 //! (`spawn_blocking`), since every cryptoki call may block on the device.
@@ -22,6 +24,11 @@
 //! `CKR_OBJECT_HANDLE_INVALID`), it logs in again, finds the key again and
 //! retries once; a key that is no longer in the token is reported as
 //! [`Pkcs11Error::KeyMissing`].
+//!
+//! Every recovery bumps the pool's epoch: callers that cache object handles
+//! (the resident keys, by `CKA_ID`) drop their cache when it changes, since
+//! handles are only guaranteed stable while the application keeps a session
+//! open.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -296,35 +303,77 @@ fn key_stale(e: &CkError) -> bool {
     )
 }
 
-/// A fixed-size pool of logged-in sessions on one token, with the handle of
-/// the root-wrapping key.
+/// What an operation run on a pooled session can fail with: a PKCS#11
+/// return code (which the pool may recover from) or an error already
+/// explained (a key that is not in the token, a malformed input).
+pub(crate) enum Failure {
+    Ck(CkError),
+    Explained(Pkcs11Error),
+}
+
+impl From<CkError> for Failure {
+    fn from(e: CkError) -> Self {
+        Failure::Ck(e)
+    }
+}
+
+impl From<Pkcs11Error> for Failure {
+    fn from(e: Pkcs11Error) -> Self {
+        Failure::Explained(e)
+    }
+}
+
+/// A fixed-size pool of logged-in sessions on one token; for the root, with
+/// the handle of the root-wrapping key.
 pub(crate) struct SessionPool {
     pub(crate) token: Token,
     idle: Mutex<Vec<Session>>,
+    /// The root-wrapping key (root pools only).
     key: Mutex<Option<ObjectHandle>>,
     permits: Arc<Semaphore>,
     size: usize,
+    /// Read-write sessions (needed to create and delete token objects).
+    rw: bool,
     recoveries: AtomicU64,
+    /// Bumped at every recovery: object handles cached before it may be
+    /// stale (handles are only stable while the application keeps a session).
+    epoch: AtomicU64,
     /// Test hook: the next call reports CKR_SESSION_HANDLE_INVALID.
     inject_session_loss: std::sync::atomic::AtomicBool,
 }
 
 impl SessionPool {
-    /// Opens every session up front and finds the key (blocking).
+    /// Opens every read-only session up front and finds the root-wrapping
+    /// key (blocking).
     pub(crate) fn open(token: Token) -> Result<Self, Pkcs11Error> {
+        let pool = Self::open_sessions(token, false)?;
+        let key = {
+            let idle = lock(&pool.idle);
+            let first = idle
+                .first()
+                .ok_or_else(|| Pkcs11Error::Config("the session pool is empty".into()))?;
+            pool.token.find_key(first)?
+        };
+        *lock(&pool.key) = Some(key);
+        Ok(pool)
+    }
+
+    /// Opens every session up front (blocking), read-write if `rw`.
+    pub(crate) fn open_sessions(token: Token, rw: bool) -> Result<Self, Pkcs11Error> {
         let size = token.config.sessions;
         let mut sessions = Vec::with_capacity(size);
         for _ in 0..size {
-            sessions.push(token.open_session(false)?);
+            sessions.push(token.open_session(rw)?);
         }
-        let key = token.find_key(&sessions[0])?;
         Ok(Self {
             token,
             idle: Mutex::new(sessions),
-            key: Mutex::new(Some(key)),
+            key: Mutex::new(None),
             permits: Arc::new(Semaphore::new(size)),
             size,
+            rw,
             recoveries: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
             inject_session_loss: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -340,17 +389,39 @@ impl SessionPool {
         self.recoveries.load(Ordering::Relaxed)
     }
 
+    /// Changes whenever cached object handles may have gone stale.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
     /// Makes the next call fail as if the token had dropped its sessions.
     pub(crate) fn inject_session_loss(&self) {
         self.inject_session_loss.store(true, Ordering::SeqCst);
     }
 
-    /// Runs `op` with a session and the key's handle on a blocking thread,
-    /// recovering once from a lost session or a stale login or handle.
+    /// Runs `op` with a session and the root-wrapping key's handle on a
+    /// blocking thread, recovering once from a lost session or a stale
+    /// login or handle.
     pub(crate) async fn run<T, F>(self: &Arc<Self>, op: F) -> Result<T, Pkcs11Error>
     where
         T: Send + 'static,
         F: Fn(&Session, ObjectHandle) -> Result<T, CkError> + Send + 'static,
+    {
+        let pool = Arc::clone(self);
+        self.run_session(move |session| {
+            let key = pool.key(session)?;
+            Ok(op(session, key)?)
+        })
+        .await
+    }
+
+    /// Runs `op` with a pooled session on a blocking thread, recovering once
+    /// from a lost session or a stale login or handle. `op` must find the
+    /// object handles it uses again when [`SessionPool::epoch`] changed.
+    pub(crate) async fn run_session<T, F>(self: &Arc<Self>, op: F) -> Result<T, Pkcs11Error>
+    where
+        T: Send + 'static,
+        F: Fn(&Session) -> Result<T, Failure> + Send + 'static,
     {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
@@ -369,7 +440,7 @@ impl SessionPool {
         if let Some(session) = lock(&self.idle).pop() {
             return Ok(session);
         }
-        self.token.open_session(false)
+        self.token.open_session(self.rw)
     }
 
     fn checkin(&self, session: Session) {
@@ -388,38 +459,39 @@ impl SessionPool {
         Ok(key)
     }
 
+    fn explain(&self, failure: Failure) -> Pkcs11Error {
+        match failure {
+            Failure::Ck(e) => self.token.error(e),
+            Failure::Explained(e) => e,
+        }
+    }
+
     fn run_blocking<T>(
         &self,
-        op: &dyn Fn(&Session, ObjectHandle) -> Result<T, CkError>,
+        op: &dyn Fn(&Session) -> Result<T, Failure>,
     ) -> Result<T, Pkcs11Error> {
         let session = self.checkout()?;
-        let key = match self.key(&session) {
-            Ok(key) => key,
-            Err(e) => {
-                self.checkin(session);
-                return Err(e);
-            }
-        };
         let result = if self.inject_session_loss.swap(false, Ordering::SeqCst) {
-            Err(CkError::Pkcs11(
+            Err(Failure::Ck(CkError::Pkcs11(
                 RvError::SessionHandleInvalid,
                 cryptoki::context::Function::Encrypt,
-            ))
+            )))
         } else {
-            op(&session, key)
+            op(&session)
         };
         match result {
             Ok(value) => {
                 self.checkin(session);
                 Ok(value)
             }
-            Err(e) if session_lost(&e) => {
+            Err(Failure::Ck(e)) if session_lost(&e) => {
                 tracing::warn!(
                     token = %self.token.description,
                     error = %self.token.error(e),
                     "PKCS#11 session lost; reconnecting"
                 );
                 self.recoveries.fetch_add(1, Ordering::Relaxed);
+                self.epoch.fetch_add(1, Ordering::SeqCst);
                 drop(session);
                 lock(&self.idle).clear();
                 *lock(&self.key) = None;
@@ -428,16 +500,17 @@ impl SessionPool {
                     reason: e.to_string(),
                 };
                 self.token.reconnect().map_err(disconnected)?;
-                let session = self.token.open_session(false).map_err(disconnected)?;
+                let session = self.token.open_session(self.rw).map_err(disconnected)?;
                 self.retry(session, op)
             }
-            Err(e) if key_stale(&e) => {
+            Err(Failure::Ck(e)) if key_stale(&e) => {
                 tracing::warn!(
                     token = %self.token.description,
                     error = %self.token.error(e),
                     "PKCS#11 login or key handle went stale; logging in and finding the key again"
                 );
                 self.recoveries.fetch_add(1, Ordering::Relaxed);
+                self.epoch.fetch_add(1, Ordering::SeqCst);
                 *lock(&self.key) = None;
                 if let Err(e) = self.token.login(&session) {
                     self.checkin(session);
@@ -447,7 +520,7 @@ impl SessionPool {
             }
             Err(e) => {
                 self.checkin(session);
-                Err(self.token.error(e))
+                Err(self.explain(e))
             }
         }
     }
@@ -455,11 +528,9 @@ impl SessionPool {
     fn retry<T>(
         &self,
         session: Session,
-        op: &dyn Fn(&Session, ObjectHandle) -> Result<T, CkError>,
+        op: &dyn Fn(&Session) -> Result<T, Failure>,
     ) -> Result<T, Pkcs11Error> {
-        let result = self
-            .key(&session)
-            .and_then(|key| op(&session, key).map_err(|e| self.token.error(e)));
+        let result = op(&session).map_err(|e| self.explain(e));
         self.checkin(session);
         result
     }

@@ -43,6 +43,14 @@ pub const TOKENS: &[&str] = &[
     "migrate",
     "migfail",
     "startup",
+    "res-sign",
+    "res-aes",
+    "res-extract",
+    "res-lifecycle",
+    "res-concurrent",
+    "res-restart",
+    "res-other",
+    "res-recovery",
 ];
 
 pub struct SoftHsm {

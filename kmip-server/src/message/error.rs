@@ -108,6 +108,10 @@ impl From<KmsError> for OperationError {
             KmsError::InvalidAttribute { .. } => Self::InvalidField(text),
             KmsError::InvalidRequest(_) => Self::IllegalOperation(text),
             KmsError::Crypto(_) => Self::CryptographicFailure(text),
+            // An HSM-resident key's private or secret value never leaves
+            // the token.
+            KmsError::NotExtractable(_) => Self::PermissionDenied(text),
+            KmsError::Resident(_) => Self::CryptographicFailure(text),
             KmsError::Store(StoreError::Conflict(_)) => Self::GeneralFailure(text),
             KmsError::Store(StoreError::AlreadyExists(_)) => Self::InvalidField(text),
             // Integrity, storage, root and audit failures are the server's

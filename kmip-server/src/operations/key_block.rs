@@ -215,6 +215,11 @@ pub fn write(object: &ManagedObject, format: Option<KeyFormatType>) -> OpResult<
     };
     let raw = |bytes: &[u8]| Ttlv::new(Tag::KEY_MATERIAL, Value::bytes(bytes.to_vec()));
     let body = match material {
+        KeyMaterial::Resident(_) => {
+            return Err(OperationError::PermissionDenied(
+                "the key lives in an HSM and is not extractable".into(),
+            ));
+        }
         KeyMaterial::Symmetric(key) => match format.unwrap_or(KeyFormatType::RAW) {
             KeyFormatType::RAW => vec![block(KeyFormatType::RAW, raw(key.expose()))],
             KeyFormatType::TRANSPARENT_SYMMETRIC_KEY => vec![block(

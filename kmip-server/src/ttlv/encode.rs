@@ -41,6 +41,9 @@ fn item_len(item: &Ttlv, depth: usize) -> Result<usize, EncodeError> {
             max: MAX_ENCODE_DEPTH,
         });
     }
+    if !item.tag.is_valid() {
+        return Err(EncodeError::InvalidTag { tag: item.tag.0 });
+    }
     let value_len = match &item.value {
         Value::Structure(children) => children.iter().try_fold(0usize, |sum, child| {
             item_len(child, depth + 1).map(|len| sum.saturating_add(len))

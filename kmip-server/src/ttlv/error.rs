@@ -57,6 +57,8 @@ pub enum TtlvError {
 /// Why a tree cannot be encoded.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum EncodeError {
+    #[error("tag 0x{tag:06X} is not a TTLV tag (three bytes, the first 0x42 or 0x54)")]
+    InvalidTag { tag: u32 },
     #[error("item {tag} is longer than the 4 GiB a TTLV length can express")]
     TooLong { tag: Tag },
     #[error("item {tag} nests deeper than {max} levels")]

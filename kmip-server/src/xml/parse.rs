@@ -43,13 +43,17 @@ fn hex_tag(digits: &str) -> Option<Tag> {
         .filter(|t| t.is_valid())
 }
 
+fn position(doc: &Document, node: Node) -> Position {
+    let pos = doc.text_pos_at(node.range().start);
+    Position {
+        line: pos.row,
+        column: pos.col,
+    }
+}
+
 impl Walker<'_, '_> {
     fn position(&self, node: Node) -> Position {
-        let pos = self.doc.text_pos_at(node.range().start);
-        Position {
-            line: pos.row,
-            column: pos.col,
-        }
+        position(self.doc, node)
     }
 
     fn tag(&self, node: Node) -> Result<Tag, XmlError> {
@@ -86,33 +90,44 @@ impl Walker<'_, '_> {
         depth: usize,
         semantic: Option<Tag>,
     ) -> Result<XmlItem, XmlError> {
-        let at = self.position(node);
+        // A position costs a scan of the text, so it is computed only for
+        // an error.
+        let doc = self.doc;
+        let at = move || position(doc, node);
         let max = self.limits.max_depth.min(MAX_ENCODE_DEPTH);
         if depth > max {
-            return Err(XmlError::TooDeep { max, at });
+            return Err(XmlError::TooDeep { max, at: at() });
         }
         self.items += 1;
         if self.items > self.limits.max_items {
             return Err(XmlError::TooManyItems {
                 max: self.limits.max_items,
-                at,
+                at: at(),
             });
         }
         let tag = self.tag(node)?;
         let item_type = self.item_type(node, tag)?;
         let value = if item_type == ItemType::Structure {
             if node.attribute("value").is_some() {
-                return Err(XmlError::ValueOnStructure { tag, at });
+                return Err(XmlError::ValueOnStructure { tag, at: at() });
             }
             XmlValue::Structure(self.children(node, depth)?)
         } else {
             if elements(node).next().is_some() {
-                return Err(XmlError::ChildrenInPrimitive { tag, item_type, at });
+                return Err(XmlError::ChildrenInPrimitive {
+                    tag,
+                    item_type,
+                    at: at(),
+                });
             }
-            let text =
-                node.attribute("value")
-                    .ok_or(XmlError::MissingValue { tag, item_type, at })?;
-            self.scalar(tag, item_type, text, semantic.unwrap_or(tag), at)?
+            let text = node
+                .attribute("value")
+                .ok_or_else(|| XmlError::MissingValue {
+                    tag,
+                    item_type,
+                    at: at(),
+                })?;
+            self.scalar(node, tag, item_type, text, semantic.unwrap_or(tag))?
         };
         Ok(XmlItem { tag, value })
     }
@@ -141,11 +156,11 @@ impl Walker<'_, '_> {
 
     fn scalar(
         &self,
+        node: Node,
         tag: Tag,
         item_type: ItemType,
         text: &str,
         semantic: Tag,
-        at: Position,
     ) -> Result<XmlValue, XmlError> {
         if self.placeholders && text.starts_with('$') {
             return match Placeholder::parse(text) {
@@ -156,7 +171,7 @@ impl Walker<'_, '_> {
                 None => Err(XmlError::UnknownPlaceholder {
                     tag,
                     text: text.to_owned(),
-                    at,
+                    at: self.position(node),
                 }),
             };
         }
@@ -173,7 +188,7 @@ impl Walker<'_, '_> {
                     _ => text.to_owned(),
                 },
                 reason,
-                at,
+                at: self.position(node),
             })
     }
 

@@ -100,7 +100,7 @@ fn push_fixed(out: &mut Vec<u8>, integer: &[u8], field_len: usize) -> Option<()>
 }
 
 /// Appends `magnitude` (big-endian, unsigned) as a minimal DER INTEGER.
-fn push_integer(out: &mut Vec<u8>, magnitude: &[u8]) {
+pub(super) fn push_integer(out: &mut Vec<u8>, magnitude: &[u8]) {
     let start = magnitude
         .iter()
         .position(|&b| b != 0)
@@ -115,7 +115,7 @@ fn push_integer(out: &mut Vec<u8>, magnitude: &[u8]) {
     out.extend_from_slice(trimmed);
 }
 
-fn push_len(out: &mut Vec<u8>, len: usize) {
+pub(super) fn push_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
     } else if len < 0x100 {

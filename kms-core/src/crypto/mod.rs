@@ -16,6 +16,7 @@
 //! | [`digest`] | SHA-256/384/512, and SHA-1 for legacy only | KMIP `Hash`, digest-then-sign, fingerprints |
 //! | [`signature`] | RSA-PSS, RSA PKCS#1 v1.5, ECDSA (P-256/384/521), Ed25519 | Customer signing keys, the certificate authorities |
 //! | [`rsa_oaep`] | RSA-OAEP (SHA-256, MGF1-SHA-256) and RSA PKCS#1 v1.5 encryption | Customer asymmetric encryption keys, key transport |
+//! | [`external_signature`] | digest preparation and output encoding around a private-key operation done in an HSM | HSM-resident signing keys |
 //! | [`keygen`] | Key generation for every [`keygen::KeySpec`] | Creating managed keys |
 //! | [`rng`] | AWS-LC's DRBG | Nonces, salts, symmetric keys |
 //!
@@ -103,6 +104,7 @@ pub enum CryptoError {
 
 pub mod aead;
 pub mod digest;
+pub mod external_signature;
 pub mod hmac;
 pub mod keygen;
 pub mod keywrap;

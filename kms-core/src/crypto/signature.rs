@@ -90,7 +90,7 @@ impl EcCurve {
     }
 
     /// The hash aws-lc-rs pairs with this curve for signing.
-    fn native_hash(self) -> DigestAlgorithm {
+    pub(super) fn native_hash(self) -> DigestAlgorithm {
         match self {
             EcCurve::P256 => DigestAlgorithm::Sha256,
             EcCurve::P384 => DigestAlgorithm::Sha384,
@@ -106,7 +106,7 @@ impl EcCurve {
         }
     }
 
-    fn verification_algorithm(self, hash: Hash) -> &'static EcdsaVerificationAlgorithm {
+    pub(super) fn verification_algorithm(self, hash: Hash) -> &'static EcdsaVerificationAlgorithm {
         match (self, hash) {
             (EcCurve::P256, Hash::Sha256) => &lc::ECDSA_P256_SHA256_ASN1,
             (EcCurve::P256, Hash::Sha384) => &lc::ECDSA_P256_SHA384_ASN1,
@@ -158,14 +158,14 @@ pub enum SignatureScheme {
 
 /// The three SHA-2 hashes that signatures use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Hash {
+pub(super) enum Hash {
     Sha256,
     Sha384,
     Sha512,
 }
 
 impl Hash {
-    fn algorithm(self) -> DigestAlgorithm {
+    pub(super) fn algorithm(self) -> DigestAlgorithm {
         match self {
             Hash::Sha256 => DigestAlgorithm::Sha256,
             Hash::Sha384 => DigestAlgorithm::Sha384,
@@ -185,7 +185,7 @@ impl Hash {
 }
 
 #[derive(Clone, Copy)]
-enum Family {
+pub(super) enum Family {
     RsaPss(Hash),
     RsaPkcs1(Hash),
     Ecdsa { hash: Hash, fixed: bool },
@@ -210,7 +210,7 @@ impl SignatureScheme {
         SignatureScheme::Ed25519,
     ];
 
-    fn family(self) -> Family {
+    pub(super) fn family(self) -> Family {
         use SignatureScheme as S;
         match self {
             S::RsaPssSha256 => Family::RsaPss(Hash::Sha256),
@@ -305,7 +305,7 @@ fn import_digest(hash: Hash, digest: &[u8]) -> Result<Digest, CryptoError> {
 }
 
 /// Serialized SPKI from an aws-lc-rs public key.
-fn spki_of(
+pub(super) fn spki_of(
     key: &impl AsDer<aws_lc_rs::encoding::PublicKeyX509Der<'static>>,
 ) -> Result<Vec<u8>, CryptoError> {
     key.as_der()

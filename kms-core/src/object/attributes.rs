@@ -151,6 +151,11 @@ pub struct Attributes {
     pub digests: Vec<Digest>,
     pub revocation_reason: Option<RevocationReason>,
     pub custom: BTreeMap<String, CustomValue>,
+    /// Set by the server on an HSM-resident key: the provider that holds it
+    /// (`pkcs11`). Such a key is sensitive and not extractable (KMIP 1.4
+    /// Sensitive = true, Extractable = false); its material is never served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_in: Option<String>,
 }
 
 impl Attributes {
@@ -181,6 +186,7 @@ impl Attributes {
             digests: Vec::new(),
             revocation_reason: None,
             custom: BTreeMap::new(),
+            resident_in: None,
         }
     }
 

@@ -14,6 +14,7 @@ pub use attributes::{
 pub use enums::*;
 
 use crate::crypto::SecretBytes;
+use crate::resident::ResidentMaterial;
 
 /// The value of a managed object, in the one canonical format this server
 /// keeps for each object type. Other formats (KMIP Transparent, PKCS#1, …)
@@ -35,6 +36,10 @@ pub enum KeyMaterial {
     },
     /// KMIP Opaque Object: bytes the server does not interpret.
     Opaque(SecretBytes),
+    /// A key that lives in an HSM ([`crate::resident`]): the row records
+    /// where, never the key. A private key (with its public key) when
+    /// `public_spki` is set, a symmetric key otherwise.
+    Resident(ResidentMaterial),
 }
 
 impl KeyMaterial {
@@ -47,12 +52,19 @@ impl KeyMaterial {
             KeyMaterial::Certificate(_) => ObjectType::Certificate,
             KeyMaterial::SecretData { .. } => ObjectType::SecretData,
             KeyMaterial::Opaque(_) => ObjectType::OpaqueObject,
+            KeyMaterial::Resident(r) if r.public_spki.is_some() => ObjectType::PrivateKey,
+            KeyMaterial::Resident(_) => ObjectType::SymmetricKey,
         }
     }
 
     /// Serialises the material for wrapping: a one-byte tag, then the bytes.
     /// The result is zeroized on drop because it holds secrets.
     pub fn encode(&self) -> SecretBytes {
+        if let KeyMaterial::Resident(r) = self {
+            let mut bytes = vec![8u8];
+            r.encode_into(&mut bytes);
+            return SecretBytes::from_vec(bytes);
+        }
         let (tag, bytes): (u8, &[u8]) = match self {
             KeyMaterial::Symmetric(b) => (1, b.expose()),
             KeyMaterial::PrivateKeyPkcs8(b) => (2, b.expose()),
@@ -67,6 +79,7 @@ impl KeyMaterial {
                 value,
             } => (6, value.expose()),
             KeyMaterial::Opaque(b) => (7, b.expose()),
+            KeyMaterial::Resident(_) => return SecretBytes::from_vec(Vec::new()),
         };
         let mut out = SecretBytes::with_capacity(bytes.len() + 1);
         out.extend_from_slice(&[tag]);
@@ -92,6 +105,7 @@ impl KeyMaterial {
                 value: secret(),
             },
             7 => KeyMaterial::Opaque(secret()),
+            8 => KeyMaterial::Resident(ResidentMaterial::decode(bytes)?),
             _ => return None,
         })
     }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ObjectId, ProjectId};
 use crate::lifecycle::{self, Operation, State};
 use crate::object::{Attributes, CryptographicAlgorithm, KeyMaterial, UsageMask};
+use crate::resident::ResidentMaterial;
 
 /// The working form of a key: parsed and expanded once, when it enters the
 /// cache, so a request pays only for the operation itself.
@@ -19,6 +20,10 @@ pub(super) enum Prepared {
     Signing(SigningKey, VerifyingKey),
     /// A public key, parsed once.
     Verifying(VerifyingKey),
+    /// A private key in an HSM (where it is, and its public half).
+    ResidentSigning(ResidentMaterial, VerifyingKey),
+    /// An AES key in an HSM.
+    ResidentAead(ResidentMaterial),
     /// Objects no cryptographic operation uses (Secret Data, Opaque Objects,
     /// certificates): nothing is kept, the material is dropped and zeroized.
     Unusable,
@@ -60,6 +65,15 @@ impl UsableKey {
                 let signing = SigningKey::from_pkcs8(der.expose())?;
                 let verifying = signing.verifying_key()?;
                 Prepared::Signing(signing, verifying)
+            }
+            (KeyMaterial::Resident(r), _) => {
+                match (&r.public_spki, attributes.cryptographic_algorithm) {
+                    (Some(spki), _) => {
+                        Prepared::ResidentSigning(r.clone(), VerifyingKey::from_spki_der(spki)?)
+                    }
+                    (None, Some(CryptographicAlgorithm::Aes)) => Prepared::ResidentAead(r.clone()),
+                    (None, _) => Prepared::Unusable,
+                }
             }
             (KeyMaterial::PublicKeySpki(der), _) => {
                 Prepared::Verifying(VerifyingKey::from_spki_der(der)?)

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ObjectId, ProjectId};
 use crate::lifecycle::{self, Event, State};
 use crate::object::attributes::truncate_to_second;
-use crate::object::{Attributes, RevocationReason, RevocationReasonCode};
+use crate::object::{Attributes, KeyMaterial, RevocationReason, RevocationReasonCode};
 use crate::store::{ObjectQuery, StoreError, Transaction, Write};
 
 /// How often a conflicting concurrent update is retried before giving up.
@@ -143,7 +143,17 @@ impl Kms {
             return Ok(a);
         }
         a.last_change_date = now;
-        let material = if matches!(a.state, State::Destroyed | State::DestroyedCompromised) {
+        let destroyed = matches!(a.state, State::Destroyed | State::DestroyedCompromised);
+        // An HSM-resident key is deleted from the token once the row no
+        // longer records it (see `resident_ops`).
+        let resident = match destroyed {
+            true => match codec::material_of(&record, &kek)? {
+                Some(KeyMaterial::Resident(r)) => Some(r),
+                _ => None,
+            },
+            false => None,
+        };
+        let material = if destroyed {
             Material::Keep(None)
         } else {
             Material::Keep(record.material)
@@ -164,6 +174,9 @@ impl Kms {
         }
         self.inner.store.commit(tx).await?;
         self.inner.cache.invalidate(project, id);
+        if let Some(r) = resident {
+            self.destroy_resident(actor, project, id, &r).await;
+        }
         Ok(a)
     }
 

@@ -29,6 +29,7 @@ mod lifecycle_ops;
 mod objects;
 mod projects;
 mod records;
+mod resident_ops;
 mod ring;
 mod root_ops;
 mod root_rotation;
@@ -39,7 +40,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use keys::UsableKey;
-pub use objects::{CreatedPair, Template};
+pub use objects::{CreatedPair, KeyLocation, Template};
 pub use records::{
     MAX_RECORD_NAME, MAX_RECORD_VALUE, Record, system_organization_id, system_project_id,
 };
@@ -147,6 +148,8 @@ struct Inner {
     /// Held while `root.seal` is being rewritten (rotation, migration), so
     /// two of them never interleave in one process.
     seal_file: tokio::sync::Mutex<()>,
+    /// Where HSM-resident keys live, once configured (`set_resident_keys`).
+    resident: std::sync::OnceLock<Arc<dyn crate::resident::ResidentKeys>>,
 }
 
 impl Kms {
@@ -270,6 +273,7 @@ impl Kms {
                 root: std::sync::RwLock::new(root),
                 data_dir: opts.data_dir.clone(),
                 seal_file: tokio::sync::Mutex::new(()),
+                resident: std::sync::OnceLock::new(),
             }),
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::codec::{self, Material};
-use super::{Actor, Kms};
+use super::{Actor, Kms, resident_ops};
 use crate::crypto::digest::{DigestAlgorithm, digest};
 use crate::crypto::keygen::{self, GeneratedKey, KeySpec};
 use crate::error::{Error, Result};
@@ -35,6 +35,20 @@ pub struct Template {
     pub links: Vec<Link>,
     pub cryptographic_parameters: Option<CryptographicParameters>,
     pub custom: BTreeMap<String, CustomValue>,
+    /// Where a generated key lives. For a key pair, the private template's
+    /// location decides; the public key is always an ordinary object.
+    pub location: KeyLocation,
+}
+
+/// Where a generated key lives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyLocation {
+    /// In the database, wrapped under the project key; used in memory.
+    #[default]
+    Software,
+    /// Inside the configured HSM, non-extractable; the row records only its
+    /// handle ([`crate::resident`]).
+    Hsm,
 }
 
 /// The two objects of a key pair.
@@ -45,7 +59,7 @@ pub struct CreatedPair {
 }
 
 /// KMIP algorithm and length of a key spec.
-fn algorithm_of(spec: KeySpec) -> (CryptographicAlgorithm, u32) {
+pub(super) fn algorithm_of(spec: KeySpec) -> (CryptographicAlgorithm, u32) {
     use CryptographicAlgorithm as A;
     match spec {
         KeySpec::Aes128 => (A::Aes, 128),
@@ -81,8 +95,10 @@ fn default_mask(object_type: ObjectType, algorithm: Option<CryptographicAlgorith
     }
 }
 
-/// A SHA-256 Digest attribute of the material, as KMIP servers set it.
-fn digest_of(material: &KeyMaterial) -> Digest {
+/// A SHA-256 Digest attribute of the material, as KMIP servers set it. An
+/// HSM-resident private key gets the digest of its public key; a resident
+/// symmetric key none (its value is unknown to us).
+fn digest_of(material: &KeyMaterial) -> Option<Digest> {
     let (bytes, format) = match material {
         KeyMaterial::Symmetric(b) => (b.expose(), KeyFormatType::Raw),
         KeyMaterial::PrivateKeyPkcs8(b) => (b.expose(), KeyFormatType::Pkcs8),
@@ -90,15 +106,16 @@ fn digest_of(material: &KeyMaterial) -> Digest {
         KeyMaterial::Certificate(b) => (b.as_slice(), KeyFormatType::X509),
         KeyMaterial::SecretData { value, .. } => (value.expose(), KeyFormatType::Opaque),
         KeyMaterial::Opaque(b) => (b.expose(), KeyFormatType::Opaque),
+        KeyMaterial::Resident(r) => (r.public_spki.as_deref()?, KeyFormatType::X509),
     };
-    Digest {
+    Some(Digest {
         hashing_algorithm: HashingAlgorithm::Sha256,
         digest_value: digest(DigestAlgorithm::Sha256, bytes),
         key_format_type: Some(format),
-    }
+    })
 }
 
-fn build_attributes(
+pub(super) fn build_attributes(
     project: ProjectId,
     material: &KeyMaterial,
     algorithm: Option<CryptographicAlgorithm>,
@@ -121,7 +138,7 @@ fn build_attributes(
     a.contact_information = template.contact_information;
     a.links = template.links;
     a.custom = template.custom;
-    a.digests = vec![digest_of(material)];
+    a.digests = digest_of(material).into_iter().collect();
     // KMIP transition 1: an Activation Date already reached makes the new
     // object Active at once (and a passed Deactivation Date, Deactivated).
     a.state = lifecycle::effective_state(
@@ -144,6 +161,11 @@ impl Kms {
         spec: KeySpec,
         template: Template,
     ) -> Result<ObjectId> {
+        if resident_ops::wants_hsm(&template) {
+            return self
+                .create_resident_key(actor, project, spec, template)
+                .await;
+        }
         let GeneratedKey::Symmetric(key) = keygen::generate(spec)? else {
             return Err(Error::InvalidRequest(format!(
                 "{spec:?} is an asymmetric key spec; create a key pair"
@@ -172,6 +194,11 @@ impl Kms {
         private_template: Template,
         public_template: Template,
     ) -> Result<CreatedPair> {
+        if resident_ops::wants_hsm(&private_template) {
+            return self
+                .create_resident_key_pair(actor, project, spec, private_template, public_template)
+                .await;
+        }
         let GeneratedKey::Pair {
             private_pkcs8,
             public_spki,
@@ -182,17 +209,42 @@ impl Kms {
             )));
         };
         let (alg, len) = algorithm_of(spec);
-        let now = OffsetDateTime::now_utc();
         let private_material = KeyMaterial::PrivateKeyPkcs8(private_pkcs8);
-        let public_material = KeyMaterial::PublicKeySpki(public_spki);
-        let mut private = build_attributes(
+        let private = build_attributes(
             project,
             &private_material,
             Some(alg),
             Some(len),
             private_template,
-            now,
+            OffsetDateTime::now_utc(),
         )?;
+        self.insert_pair(
+            actor,
+            project,
+            spec,
+            private,
+            private_material,
+            KeyMaterial::PublicKeySpki(public_spki),
+            public_template,
+        )
+        .await
+    }
+
+    /// Links a private key's attributes to a new public key object and
+    /// commits both rows in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn insert_pair(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        spec: KeySpec,
+        mut private: Attributes,
+        private_material: KeyMaterial,
+        public_material: KeyMaterial,
+        public_template: Template,
+    ) -> Result<CreatedPair> {
+        let (alg, len) = algorithm_of(spec);
+        let now = private.initial_date;
         let mut public = build_attributes(
             project,
             &public_material,
@@ -276,6 +328,12 @@ impl Kms {
         template: Template,
         action: &str,
     ) -> Result<ObjectId> {
+        if resident_ops::wants_hsm(&template) && action == "object.register" {
+            return Err(Error::InvalidRequest(
+                "registered material cannot be made HSM-resident: create the key in the HSM instead"
+                    .into(),
+            ));
+        }
         let attributes = build_attributes(
             project,
             &material,
@@ -362,6 +420,9 @@ impl Kms {
         .0;
         lifecycle::require(attributes.state, Operation::Get)?;
         let material = codec::material_of(&record, &kek)?;
+        if let Some(KeyMaterial::Resident(_)) = material {
+            return Err(Error::NotExtractable(id));
+        }
         Ok(ManagedObject {
             attributes,
             material,
@@ -393,7 +454,8 @@ impl Kms {
             && after.compromise_date == before.compromise_date
             && after.digests == before.digests
             && after.cryptographic_algorithm == before.cryptographic_algorithm
-            && after.cryptographic_length == before.cryptographic_length;
+            && after.cryptographic_length == before.cryptographic_length
+            && after.resident_in == before.resident_in;
         if !server_owned_unchanged {
             return Err(Error::InvalidRequest(
                 "that attribute is set by the server and cannot be changed".into(),
@@ -468,6 +530,8 @@ pub(super) fn failure_code(e: &Error) -> &'static str {
         Error::InvalidAttribute { .. } | Error::InvalidRequest(_) => "invalid_request",
         Error::Integrity { .. } => "integrity_failure",
         Error::Crypto(_) => "cryptographic_failure",
+        Error::NotExtractable(_) => "not_extractable",
+        Error::Resident(_) => "hsm_failure",
         _ => "internal_error",
     }
 }

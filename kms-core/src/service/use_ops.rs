@@ -1,6 +1,7 @@
-//! Using keys: encrypt, decrypt, MAC. Each use is checked against the
-//! lifecycle and the Cryptographic Usage Mask, runs on the cached prepared
-//! key, and is audited.
+//! Using keys: encrypt, decrypt, MAC, sign, verify. Each use is checked
+//! against the lifecycle and the Cryptographic Usage Mask, runs on the
+//! cached prepared key (or, for an HSM-resident key, in the HSM), and is
+//! audited.
 
 use std::sync::Arc;
 
@@ -45,6 +46,18 @@ impl Kms {
             Ok(key) => op(&key),
             Err(e) => Err(e),
         };
+        self.audited(actor, project, id, action, result).await
+    }
+
+    /// Audits the outcome of a use as `action` and returns it.
+    async fn audited<T>(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        id: ObjectId,
+        action: &'static str,
+        result: Result<T>,
+    ) -> Result<T> {
         let outcome = match &result {
             Ok(_) => "success",
             Err(e) => failure_code(e),
@@ -71,14 +84,18 @@ impl Kms {
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>> {
-        self.use_key(actor, project, id, "key.encrypt", |key| {
+        let result = async {
+            let key = self.usable_key(project, id).await?;
             key.check(Operation::Protect, UsageMask::ENCRYPT, "Encrypt")?;
             match &key.prepared {
                 Prepared::Aead(k) => Ok(k.seal(aad, plaintext)?),
+                Prepared::ResidentAead(r) => self.resident_encrypt(r, aad, plaintext).await,
                 _ => Err(Error::InvalidRequest("the key is not an AES key".into())),
             }
-        })
-        .await
+        }
+        .await;
+        self.audited(actor, project, id, "key.encrypt", result)
+            .await
     }
 
     /// The inverse of [`Kms::encrypt`].
@@ -90,14 +107,18 @@ impl Kms {
         aad: &[u8],
         ciphertext: &[u8],
     ) -> Result<crate::crypto::SecretBytes> {
-        self.use_key(actor, project, id, "key.decrypt", |key| {
+        let result = async {
+            let key = self.usable_key(project, id).await?;
             key.check(Operation::Process, UsageMask::DECRYPT, "Decrypt")?;
             match &key.prepared {
                 Prepared::Aead(k) => Ok(k.open(aad, ciphertext)?),
+                Prepared::ResidentAead(r) => self.resident_decrypt(r, aad, ciphertext).await,
                 _ => Err(Error::InvalidRequest("the key is not an AES key".into())),
             }
-        })
-        .await
+        }
+        .await;
+        self.audited(actor, project, id, "key.decrypt", result)
+            .await
     }
 
     /// HMAC of `data`.
@@ -148,17 +169,23 @@ impl Kms {
         data: &[u8],
         is_digest: bool,
     ) -> Result<Vec<u8>> {
-        self.use_key(actor, project, id, "key.sign", |key| {
+        let result = async {
+            let key = self.usable_key(project, id).await?;
             key.check(Operation::Protect, UsageMask::SIGN, "Sign")?;
             match &key.prepared {
                 Prepared::Signing(k, _) if is_digest => Ok(k.sign_digest(scheme, data)?),
                 Prepared::Signing(k, _) => Ok(k.sign(scheme, data)?),
+                Prepared::ResidentSigning(r, v) => {
+                    self.resident_sign(r, v.key_type(), scheme, data, is_digest)
+                        .await
+                }
                 _ => Err(Error::InvalidRequest(
                     "the key is not a private signing key".into(),
                 )),
             }
-        })
-        .await
+        }
+        .await;
+        self.audited(actor, project, id, "key.sign", result).await
     }
 
     /// Verifies a signature with a public key, or with the public half of a
@@ -176,14 +203,19 @@ impl Kms {
     ) -> Result<bool> {
         self.use_key(actor, project, id, "key.verify", |key| {
             // A private key verifies its own signatures when it may sign.
-            let needed = if matches!(key.prepared, Prepared::Signing(..)) {
+            let needed = if matches!(
+                key.prepared,
+                Prepared::Signing(..) | Prepared::ResidentSigning(..)
+            ) {
                 UsageMask::SIGN
             } else {
                 UsageMask::VERIFY
             };
             key.check(Operation::Process, needed, "Verify")?;
             let k = match &key.prepared {
-                Prepared::Verifying(k) | Prepared::Signing(_, k) => k,
+                Prepared::Verifying(k)
+                | Prepared::Signing(_, k)
+                | Prepared::ResidentSigning(_, k) => k,
                 _ => {
                     return Err(Error::InvalidRequest(
                         "the key cannot verify signatures".into(),

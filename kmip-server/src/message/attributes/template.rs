@@ -98,6 +98,7 @@ pub fn parts(project: ProjectId, attrs: &[WireAttribute]) -> OpResult<TemplatePa
         links: scratch.links,
         cryptographic_parameters: scratch.cryptographic_parameters,
         custom: scratch.custom,
+        ..Template::default()
     };
     Ok(parts)
 }
