@@ -25,12 +25,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use kms_core::ids::ProjectId;
 use kms_core::service::{Actor, Kms, RotationProgress, RotationReport};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
+use crate::kmip::service::{ClientSummary, IssuedClientCertificate, KmipAdmin};
 use crate::shutdown::ShutdownSignal;
 
 /// The socket's file name in the data directory.
@@ -47,7 +50,27 @@ pub enum Request {
     /// Rotate the root key (or finish an interrupted rotation).
     RootRotate,
     /// Re-seal the root under the root of trust configured in `config`.
-    RootMigrate { config: PathBuf },
+    RootMigrate {
+        config: PathBuf,
+    },
+    /// Create a KMIP client.
+    KmipClientCreate {
+        name: String,
+        project: ProjectId,
+        operations: String,
+    },
+    /// Issue a certificate for a KMIP client on `public_key` (hex DER
+    /// SubjectPublicKeyInfo; the command line keeps the private key).
+    KmipClientCert {
+        name: String,
+        public_key: String,
+        ttl_seconds: i64,
+    },
+    /// Disable a KMIP client and revoke its certificates.
+    KmipClientRevoke {
+        name: String,
+    },
+    KmipClientList,
 }
 
 /// What the server answers, one JSON line each.
@@ -67,6 +90,18 @@ pub enum Reply {
     },
     Migrated {
         to: String,
+    },
+    KmipClient {
+        client: ClientSummary,
+    },
+    KmipCertificate {
+        certificate: IssuedClientCertificate,
+    },
+    KmipRevoked {
+        certificates: usize,
+    },
+    KmipClients {
+        clients: Vec<ClientSummary>,
     },
     Failed {
         message: String,
@@ -115,6 +150,7 @@ pub async fn serve(
     listener: UnixListener,
     path: PathBuf,
     kms: Kms,
+    kmip: Arc<KmipAdmin>,
     mut shutdown: ShutdownSignal,
 ) -> anyhow::Result<()> {
     let data_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -123,9 +159,10 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let kms = kms.clone();
+                    let kmip = kmip.clone();
                     let data_dir = data_dir.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = handle(stream, kms, data_dir).await {
+                        if let Err(e) = handle(stream, kms, kmip, data_dir).await {
                             tracing::warn!(error = format!("{e:#}"), "admin socket connection failed");
                         }
                     });
@@ -139,7 +176,12 @@ pub async fn serve(
     Ok(())
 }
 
-async fn handle(stream: UnixStream, kms: Kms, data_dir: PathBuf) -> anyhow::Result<()> {
+async fn handle(
+    stream: UnixStream,
+    kms: Kms,
+    kmip: Arc<KmipAdmin>,
+    data_dir: PathBuf,
+) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let request = match tokio::time::timeout(REQUEST_TIMEOUT, read_request(read)).await {
         Ok(Ok(r)) => r,
@@ -158,7 +200,7 @@ async fn handle(stream: UnixStream, kms: Kms, data_dir: PathBuf) -> anyhow::Resu
     let (tx, mut rx) = mpsc::unbounded_channel();
     // The operation runs in its own task: it finishes even if the client
     // goes away.
-    tokio::spawn(run(request, kms, data_dir, tx));
+    tokio::spawn(run(request, kms, kmip, data_dir, tx));
     while let Some(reply) = rx.recv().await {
         if send(&mut write, &reply).await.is_err() {
             break;
@@ -176,7 +218,13 @@ async fn read_request(read: impl AsyncRead + Unpin) -> anyhow::Result<Request> {
     serde_json::from_str(line.trim_end()).context("not a valid admin request")
 }
 
-async fn run(request: Request, kms: Kms, data_dir: PathBuf, replies: mpsc::UnboundedSender<Reply>) {
+async fn run(
+    request: Request,
+    kms: Kms,
+    kmip: Arc<KmipAdmin>,
+    data_dir: PathBuf,
+    replies: mpsc::UnboundedSender<Reply>,
+) {
     let actor = Actor::new("admin-socket", None);
     let outcome = match request {
         Request::RootRotate => {
@@ -196,6 +244,7 @@ async fn run(request: Request, kms: Kms, data_dir: PathBuf, replies: mpsc::Unbou
                 .map_err(anyhow::Error::from)
         }
         Request::RootMigrate { config } => migrate(&kms, &actor, &config, &data_dir).await,
+        kmip_request => crate::kmip::commands::execute(&kmip, &actor, kmip_request).await,
     };
     let reply = outcome.unwrap_or_else(|e| Reply::Failed {
         message: format!("{e:#}"),

@@ -12,9 +12,12 @@
 //!   root.seal                    the sealed root key (kms-core)
 //!   strongroom.db                SQLite (unless a database URL is configured)
 //!   tls/                   0700
-//!     ca.pem                     the CA that verifies the API (and KMIP) server
+//!     ca.pem                     the CA that verifies the HTTPS API server
 //!     ca.key               0600  its key, to issue more dev certificates
 //!     server.pem, server.key     the server certificate and key (0600)
+//!   kmip/                  0700  the admin KMIP client (see `kmip::dev`)
+//!     client.pem, client.key     its certificate and key (0600)
+//!     ca.pem                     the KMIP CA
 //!   bootstrap.json         0600  see [`Bootstrap`]
 //! ```
 
@@ -36,8 +39,15 @@ pub const BOOTSTRAP_FILE: &str = "bootstrap.json";
 pub const DEFAULT_NAME: &str = "default";
 
 /// `bootstrap.json`. The keys are camelCase and scripts rely on them; later
-/// work adds `clientId`, `clientSecret`, `kmipClientCertificate` and
-/// `kmipClientKey`. Readers must ignore keys they do not know.
+/// work adds `clientId` and `clientSecret`. Readers must ignore keys they do
+/// not know.
+///
+/// Two CAs: `caCertificate` is the development CA that issued the HTTPS
+/// API's certificate (its key is a file in `DATA/tls`); `kmipCaCertificate`
+/// is the KMIP CA (its key a managed key in the system project), which
+/// issued the KMIP server certificate and `kmipClientCertificate`. A KMIP
+/// client trusts `kmipCaCertificate` and presents `kmipClientCertificate`
+/// with `kmipClientKey`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bootstrap {
@@ -45,8 +55,18 @@ pub struct Bootstrap {
     pub api_url: String,
     /// `HOST:PORT` of the KMIP listener.
     pub kmip_address: String,
-    /// Path of the PEM CA certificate that verifies the API and KMIP servers.
+    /// Path of the PEM CA certificate that verifies the HTTPS API server.
     pub ca_certificate: PathBuf,
+    /// The KMIP CA certificate (PEM): verifies the KMIP server. (Absent from
+    /// files written before the KMIP listener existed, hence the defaults.)
+    #[serde(default)]
+    pub kmip_ca_certificate: PathBuf,
+    /// The dev admin KMIP client: all operations, in `projectId`.
+    #[serde(default)]
+    pub kmip_client_certificate: PathBuf,
+    /// Its private key (PEM, 0600).
+    #[serde(default)]
+    pub kmip_client_key: PathBuf,
     pub organization_id: OrganizationId,
     /// A default project the admin administers.
     pub project_id: ProjectId,
@@ -232,6 +252,9 @@ mod tests {
             api_url: "https://127.0.0.1:1".into(),
             kmip_address: "127.0.0.1:5696".into(),
             ca_certificate: dir.path().join("tls/ca.pem"),
+            kmip_ca_certificate: dir.path().join("kmip/ca.pem"),
+            kmip_client_certificate: dir.path().join("kmip/client.pem"),
+            kmip_client_key: dir.path().join("kmip/client.key"),
             organization_id: OrganizationId::generate(),
             project_id: ProjectId::generate(),
         };
@@ -246,6 +269,9 @@ mod tests {
                 "apiUrl",
                 "caCertificate",
                 "kmipAddress",
+                "kmipCaCertificate",
+                "kmipClientCertificate",
+                "kmipClientKey",
                 "organizationId",
                 "projectId"
             ]

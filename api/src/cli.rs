@@ -7,9 +7,15 @@
 //! strongroom audit verify [--config FILE | --dev] [--data-dir DIR]
 //! strongroom root rotate [--config FILE | --dev] [--data-dir DIR]
 //! strongroom root migrate --to FILE [--config FILE | --dev] [--data-dir DIR]
+//! strongroom kmip client create --project P --name N --operations create,get,…|all [INSTALL]
+//! strongroom kmip client cert --name N --out DIR [--csr FILE] [--ttl 90d] [INSTALL]
+//! strongroom kmip client revoke --name N [INSTALL]
+//! strongroom kmip client list [INSTALL]
 //! ```
 //!
-//! `root rotate` and `root migrate` go to the running server through its
+//! (`INSTALL` is `--config FILE` or `--dev`, and `--data-dir DIR`.)
+//!
+//! `root rotate`, `root migrate` and `kmip client …` go to the running server through its
 //! admin socket when it is running (it keeps serving), and open the install
 //! themselves when it is not.
 //!
@@ -35,7 +41,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server (HTTPS API; KMIP to come).
+    /// Run the server (HTTPS API and KMIP).
     Serve(ServeArgs),
     /// Initialise a new install: create and seal its root key.
     Init(InitArgs),
@@ -49,6 +55,75 @@ pub enum Command {
         #[command(subcommand)]
         command: RootCommand,
     },
+    /// Administer the KMIP listener.
+    Kmip {
+        #[command(subcommand)]
+        command: KmipCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KmipCommand {
+    /// KMIP clients: who may connect, in which project, for what.
+    Client {
+        #[command(subcommand)]
+        command: KmipClientCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KmipClientCommand {
+    /// Create a client in a project with a set of permitted operations.
+    Create(KmipCreateArgs),
+    /// Issue a client certificate: writes client.pem, ca.pem and (unless
+    /// --csr) client.key into --out.
+    Cert(KmipCertArgs),
+    /// Disable a client and revoke all its certificates.
+    Revoke(KmipNameArgs),
+    /// List the clients.
+    List(InstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KmipCreateArgs {
+    #[command(flatten)]
+    pub install: InstallArgs,
+    /// Project id the client acts in.
+    #[arg(long, value_name = "PROJECT")]
+    pub project: kms_core::ids::ProjectId,
+    /// Client name (the certificate's common name).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Comma-separated KMIP operations (create,get,locate,…) or `all`.
+    #[arg(long, value_name = "LIST")]
+    pub operations: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KmipCertArgs {
+    #[command(flatten)]
+    pub install: InstallArgs,
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Directory for client.pem, client.key and ca.pem.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Certify the key of this PKCS#10 request (PEM or DER) instead of
+    /// generating one; no client.key is written.
+    #[arg(long, value_name = "FILE")]
+    pub csr: Option<PathBuf>,
+    /// Lifetime: 90d, 12h, 30m, …
+    #[arg(long, value_name = "DURATION", default_value = crate::kmip::commands::DEFAULT_TTL,
+          value_parser = config::parse_duration)]
+    pub ttl: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct KmipNameArgs {
+    #[command(flatten)]
+    pub install: InstallArgs,
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,6 +253,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 Job::RootMigrate(args.to),
             )
         }
+        Command::Kmip {
+            command: KmipCommand::Client { command },
+        } => {
+            let (install, job) = kmip_job(command);
+            let overrides = Overrides {
+                data_dir: install.data_dir.clone(),
+                ..Overrides::default()
+            };
+            (load(&install, &env, overrides)?, Job::Kmip(job))
+        }
     };
 
     crate::logging::init(&config.log);
@@ -197,6 +282,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Job::AuditVerify => crate::commands::audit_verify(config).await,
             Job::RootRotate => crate::root_commands::rotate(config).await,
             Job::RootMigrate(to) => crate::root_commands::migrate(config, &to).await,
+            Job::Kmip(job) => crate::kmip::commands::run(config, job).await,
         }
     });
     // Connections that outlived the drain are dropped here.
@@ -210,6 +296,32 @@ enum Job {
     AuditVerify,
     RootRotate,
     RootMigrate(PathBuf),
+    Kmip(crate::kmip::commands::KmipCommand),
+}
+
+fn kmip_job(command: KmipClientCommand) -> (InstallArgs, crate::kmip::commands::KmipCommand) {
+    use crate::kmip::commands::KmipCommand as K;
+    match command {
+        KmipClientCommand::Create(a) => (
+            a.install,
+            K::Create {
+                name: a.name,
+                project: a.project,
+                operations: a.operations,
+            },
+        ),
+        KmipClientCommand::Cert(a) => (
+            a.install,
+            K::Cert {
+                name: a.name,
+                out: a.out,
+                csr: a.csr,
+                ttl: a.ttl,
+            },
+        ),
+        KmipClientCommand::Revoke(a) => (a.install, K::Revoke { name: a.name }),
+        KmipClientCommand::List(install) => (install, K::List),
+    }
 }
 
 fn load(args: &InstallArgs, env: &Env, overrides: Overrides) -> anyhow::Result<config::Config> {
@@ -264,6 +376,43 @@ mod tests {
             &["strongroom", "root", "rotate", "--config", "s.toml"],
             &["strongroom", "root", "rotate", "--dev", "--data-dir", "d"],
             &["strongroom", "root", "migrate", "--dev", "--to", "new.toml"],
+            &[
+                "strongroom",
+                "kmip",
+                "client",
+                "create",
+                "--dev",
+                "--project",
+                "0190b3c2-0000-7000-8000-000000000000",
+                "--name",
+                "app",
+                "--operations",
+                "create,get",
+            ],
+            &[
+                "strongroom",
+                "kmip",
+                "client",
+                "cert",
+                "--config",
+                "s.toml",
+                "--name",
+                "app",
+                "--out",
+                "d",
+                "--ttl",
+                "30d",
+            ],
+            &[
+                "strongroom",
+                "kmip",
+                "client",
+                "revoke",
+                "--dev",
+                "--name",
+                "app",
+            ],
+            &["strongroom", "kmip", "client", "list", "--dev"],
         ] {
             Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         }

@@ -26,7 +26,9 @@ pub async fn init(mut config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot initialise {}", data_dir.display()))?;
     let install_id = kms.install_id();
+    let pki = crate::kmip::pki::KmipPki::ensure(&kms, &config.kmip.hostnames).await;
     kms.close().await;
+    pki.context("cannot create the KMIP CA")?;
     let how = match &config.root {
         RootConfig::Software { .. } => "software root of trust (passphrase)",
         RootConfig::Pkcs11(_) => "PKCS#11 root of trust (a non-extractable key in the token)",
@@ -41,6 +43,10 @@ pub async fn init(mut config: Config) -> anyhow::Result<()> {
         RootConfig::GcpKms(_) => "keep the crypto key's versions enabled and never destroy them",
     };
     println!("root key sealed with the {how}; {keep}: without it the data cannot be opened");
+    println!(
+        "KMIP CA created; server certificate for {}",
+        config.kmip.hostnames.join(", ")
+    );
     println!("next: strongroom serve{}", config_flag(&config));
     Ok(())
 }

@@ -40,6 +40,12 @@ pub mod env {
     pub const API_TLS_CERT: &str = "STRONGROOM_API_TLS_CERT";
     pub const API_TLS_KEY: &str = "STRONGROOM_API_TLS_KEY";
     pub const KMIP_LISTEN: &str = "STRONGROOM_KMIP_LISTEN";
+    pub const KMIP_HOSTNAMES: &str = "STRONGROOM_KMIP_HOSTNAMES";
+    pub const KMIP_MAX_CONNECTIONS: &str = "STRONGROOM_KMIP_MAX_CONNECTIONS";
+    pub const KMIP_HANDSHAKE_TIMEOUT: &str = "STRONGROOM_KMIP_HANDSHAKE_TIMEOUT";
+    pub const KMIP_IDLE_TIMEOUT: &str = "STRONGROOM_KMIP_IDLE_TIMEOUT";
+    pub const KMIP_MAX_MESSAGE_SIZE: &str = "STRONGROOM_KMIP_MAX_MESSAGE_SIZE";
+    pub const KMIP_MAX_BATCH_ITEMS: &str = "STRONGROOM_KMIP_MAX_BATCH_ITEMS";
     pub const ROOT_PROVIDER: &str = "STRONGROOM_ROOT_PROVIDER";
     pub const ROOT_PASSPHRASE: &str = "STRONGROOM_ROOT_PASSPHRASE";
     pub const ROOT_PASSPHRASE_FILE: &str = "STRONGROOM_ROOT_PASSPHRASE_FILE";
@@ -55,6 +61,12 @@ pub mod env {
         API_TLS_CERT,
         API_TLS_KEY,
         KMIP_LISTEN,
+        KMIP_HOSTNAMES,
+        KMIP_MAX_CONNECTIONS,
+        KMIP_HANDSHAKE_TIMEOUT,
+        KMIP_IDLE_TIMEOUT,
+        KMIP_MAX_MESSAGE_SIZE,
+        KMIP_MAX_BATCH_ITEMS,
         ROOT_PROVIDER,
         ROOT_PASSPHRASE,
         ROOT_PASSPHRASE_FILE,
@@ -106,9 +118,86 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-#[derive(Clone, Debug)]
+/// The host names the KMIP server certificate covers by default (and, in
+/// dev mode, always).
+pub const DEFAULT_KMIP_HOSTNAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KmipConfig {
     pub listen: SocketAddr,
+    /// DNS names and IP addresses in the KMIP server certificate.
+    pub hostnames: Vec<String>,
+    /// Connections open at once; one more is closed as soon as accepted.
+    pub max_connections: usize,
+    /// From accept to a finished TLS handshake.
+    pub handshake_timeout: std::time::Duration,
+    /// Between two messages on a connection.
+    pub idle_timeout: std::time::Duration,
+    /// Largest KMIP message, in bytes.
+    pub max_message_size: usize,
+    /// Most batch items in one request.
+    pub max_batch_items: usize,
+}
+
+impl KmipConfig {
+    /// The listener's limits: these settings over kmip-server's defaults.
+    pub fn limits(&self) -> kmip_server::listener::ListenerLimits {
+        let mut limits = kmip_server::listener::ListenerLimits::DEFAULT;
+        limits.max_connections = self.max_connections;
+        limits.handshake_timeout = self.handshake_timeout;
+        limits.idle_timeout = self.idle_timeout;
+        limits.message.max_message_size = self.max_message_size;
+        limits.max_batch_count = self.max_batch_items;
+        limits
+    }
+}
+
+/// Parses a duration written `90d`, `12h`, `30m`, `10s` or `500ms` (a bare
+/// number is seconds).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90d, 12h, 30m, 10s or 500ms"))?;
+    let seconds = |factor: u64| {
+        n.checked_mul(factor)
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| format!("{text:?} is too long"))
+    };
+    match unit.trim() {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "" | "s" => seconds(1),
+        "m" => seconds(60),
+        "h" => seconds(3600),
+        "d" => seconds(86_400),
+        other => Err(format!(
+            "unknown duration unit {other:?} in {text:?}; use ms, s, m, h or d"
+        )),
+    }
+}
+
+/// A duration as `parse_duration` reads it, so TOML can hold `"10s"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DurationText(std::time::Duration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text)
+            .map(DurationText)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl FromStr for DurationText {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_duration(s).map(DurationText)
+    }
 }
 
 /// Which root of trust seals the root key. Later providers (PKCS#11, AWS KMS,
@@ -260,6 +349,12 @@ struct ApiSection {
 #[serde(deny_unknown_fields)]
 struct KmipSection {
     listen: Option<SocketAddr>,
+    hostnames: Option<Vec<String>>,
+    max_connections: Option<usize>,
+    handshake_timeout: Option<DurationText>,
+    idle_timeout: Option<DurationText>,
+    max_message_size: Option<usize>,
+    max_batch_items: Option<usize>,
 }
 
 /// `[root]`: `provider` selects the variant; the other keys belong to it.
@@ -487,6 +582,87 @@ pub fn load(
             }),
     };
 
+    let kmip_defaults = kmip_server::listener::ListenerLimits::DEFAULT;
+    let hostnames: Vec<String> = match env_vars.get(env::KMIP_HOSTNAMES) {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => parsed.kmip.hostnames.clone().unwrap_or_else(|| {
+            DEFAULT_KMIP_HOSTNAMES
+                .iter()
+                .map(|h| h.to_string())
+                .collect()
+        }),
+    };
+    let hostnames = if mode == Mode::Dev {
+        if hostnames
+            .iter()
+            .map(String::as_str)
+            .ne(DEFAULT_KMIP_HOSTNAMES.iter().copied())
+        {
+            warnings.push(
+                "dev mode's KMIP server certificate covers localhost, 127.0.0.1 and ::1; ignoring kmip.hostnames"
+                    .into(),
+            );
+        }
+        DEFAULT_KMIP_HOSTNAMES
+            .iter()
+            .map(|h| h.to_string())
+            .collect()
+    } else {
+        hostnames
+    };
+    if hostnames.is_empty() {
+        return Err(ConfigError::new(
+            "kmip.hostnames is empty: name at least one DNS name or IP address the KMIP clients connect to",
+        ));
+    }
+    let kmip = KmipConfig {
+        listen: kmip_listen,
+        hostnames,
+        max_connections: positive(
+            "kmip.max_connections",
+            env_vars
+                .parse(env::KMIP_MAX_CONNECTIONS)?
+                .or(parsed.kmip.max_connections)
+                .unwrap_or(kmip_defaults.max_connections),
+        )?,
+        handshake_timeout: env_vars
+            .parse::<DurationText>(env::KMIP_HANDSHAKE_TIMEOUT)?
+            .or(parsed.kmip.handshake_timeout)
+            .map_or(kmip_defaults.handshake_timeout, |d| d.0),
+        idle_timeout: env_vars
+            .parse::<DurationText>(env::KMIP_IDLE_TIMEOUT)?
+            .or(parsed.kmip.idle_timeout)
+            .map_or(kmip_defaults.idle_timeout, |d| d.0),
+        max_message_size: env_vars
+            .parse(env::KMIP_MAX_MESSAGE_SIZE)?
+            .or(parsed.kmip.max_message_size)
+            .unwrap_or(kmip_defaults.message.max_message_size),
+        max_batch_items: positive(
+            "kmip.max_batch_items",
+            env_vars
+                .parse(env::KMIP_MAX_BATCH_ITEMS)?
+                .or(parsed.kmip.max_batch_items)
+                .unwrap_or(kmip_defaults.max_batch_count),
+        )?,
+    };
+    if kmip.handshake_timeout.is_zero() || kmip.idle_timeout.is_zero() {
+        return Err(ConfigError::new(
+            "kmip.handshake_timeout and kmip.idle_timeout must be longer than zero",
+        ));
+    }
+    // A message is at least its 8-byte header plus a Request Header.
+    if kmip.max_message_size < 1024 {
+        return Err(ConfigError::new(format!(
+            "kmip.max_message_size is {} bytes; it must be at least 1024",
+            kmip.max_message_size
+        )));
+    }
+
     // root
     let mut root = match parsed.root {
         Some(RootSection::Software { passphrase_file }) => RootConfig::Software {
@@ -644,14 +820,19 @@ pub fn load(
             listen: api_listen,
             tls: if mode == Mode::Dev { None } else { tls },
         },
-        kmip: KmipConfig {
-            listen: kmip_listen,
-        },
+        kmip,
         root,
         log: LogConfig { format, level },
         cache: CacheConfig { capacity },
         warnings,
     })
+}
+
+fn positive(key: &str, value: usize) -> Result<usize, ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::new(format!("{key} must be at least 1")));
+    }
+    Ok(value)
 }
 
 fn file_name(file: Option<&Path>) -> String {
@@ -775,6 +956,96 @@ mod tests {
         assert!(c.api.tls.is_some());
         let kms_default = kms_core::service::OpenOptions::new("/x", "sqlite:///x").cache_capacity;
         assert_eq!(c.cache.capacity, Some(kms_default));
+        // The KMIP limits the example states are the listener's defaults.
+        assert_eq!(
+            c.kmip.limits(),
+            kmip_server::listener::ListenerLimits::DEFAULT
+        );
+        assert_eq!(c.kmip.hostnames, DEFAULT_KMIP_HOSTNAMES);
+    }
+
+    #[test]
+    fn kmip_settings_from_file_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "data_dir = \"d\"\n[kmip]\nhostnames = [\"kms.example\", \"10.0.0.5\"]\nmax_connections = 2\n\
+             handshake_timeout = \"500ms\"\nidle_timeout = \"2m\"\nmax_message_size = 4096\nmax_batch_items = 3\n",
+        );
+        let c = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.kmip.hostnames, ["kms.example", "10.0.0.5"]);
+        let limits = c.kmip.limits();
+        assert_eq!(limits.max_connections, 2);
+        assert_eq!(
+            limits.handshake_timeout,
+            std::time::Duration::from_millis(500)
+        );
+        assert_eq!(limits.idle_timeout, std::time::Duration::from_secs(120));
+        assert_eq!(limits.message.max_message_size, 4096);
+        assert_eq!(limits.max_batch_count, 3);
+
+        let env = Env::from_pairs([
+            (env::KMIP_HOSTNAMES, "a.example, b.example"),
+            (env::KMIP_MAX_CONNECTIONS, "7"),
+            (env::KMIP_IDLE_TIMEOUT, "1h"),
+        ]);
+        let c = load(Some(&path), Mode::Production, &env, &Overrides::default()).unwrap();
+        assert_eq!(c.kmip.hostnames, ["a.example", "b.example"]);
+        assert_eq!(c.kmip.max_connections, 7);
+        assert_eq!(c.kmip.idle_timeout, std::time::Duration::from_secs(3600));
+
+        // Dev mode certifies the loopback names only.
+        let c = load(Some(&path), Mode::Dev, &no_env(), &Overrides::default()).unwrap();
+        assert_eq!(c.kmip.hostnames, DEFAULT_KMIP_HOSTNAMES);
+        assert!(c.warnings.iter().any(|w| w.contains("kmip.hostnames")));
+
+        for (bad, named) in [
+            ("[kmip]\nmax_connections = 0\n", "kmip.max_connections"),
+            ("[kmip]\nmax_batch_items = 0\n", "kmip.max_batch_items"),
+            ("[kmip]\nidle_timeout = \"soon\"\n", "idle_timeout"),
+            (
+                "[kmip]\nhandshake_timeout = \"0s\"\n",
+                "kmip.handshake_timeout",
+            ),
+            ("[kmip]\nmax_message_size = 10\n", "kmip.max_message_size"),
+            ("[kmip]\nhostnames = []\n", "kmip.hostnames"),
+            ("[kmip]\nmax_sessions = 1\n", "max_sessions"),
+        ] {
+            let path = write(dir.path(), &format!("data_dir = \"d\"\n{bad}"));
+            let err = load(
+                Some(&path),
+                Mode::Production,
+                &no_env(),
+                &Overrides::default(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(named), "{bad}: {err}");
+        }
+        let env = Env::from_pairs([(env::KMIP_HANDSHAKE_TIMEOUT, "5 fortnights")]);
+        let err = load(None, Mode::Dev, &env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(env::KMIP_HANDSHAKE_TIMEOUT), "{err}");
+    }
+
+    #[test]
+    fn durations_parse() {
+        use std::time::Duration as D;
+        assert_eq!(parse_duration("90d"), Ok(D::from_secs(90 * 86_400)));
+        assert_eq!(parse_duration("12h"), Ok(D::from_secs(12 * 3600)));
+        assert_eq!(parse_duration("30m"), Ok(D::from_secs(1800)));
+        assert_eq!(parse_duration("10"), Ok(D::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(D::from_millis(250)));
+        for bad in ["", "d", "5y", "-1s", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //!   one [`http::AppState`], the lifecycle sweeper, graceful shutdown
 //!   ([`shutdown`]);
 //! * the HTTPS API ([`http`]) over rustls ([`tls`]);
+//! * the KMIP front end ([`kmip`]): its CA and server certificate, the
+//!   client registry and directory, `strongroom kmip client …`;
 //! * logs ([`logging`]).
 //!
 //! It holds no key management logic of its own: every request reaches keys
@@ -39,6 +41,7 @@ pub mod config;
 pub mod fsutil;
 pub mod http;
 pub mod install;
+pub mod kmip;
 pub mod logging;
 pub mod root;
 pub mod root_commands;

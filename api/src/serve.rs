@@ -4,14 +4,18 @@
 //!
 //! ```text
 //!   signals (SIGTERM/SIGINT) ──▶ Shutdown ──┬─▶ HTTPS API listener ─┐
-//!                                           └─▶ KMIP listener (next) ├─ share AppState { kms, … }
+//!                                           ├─▶ KMIP listener ──────┤ share one Kms
+//!                                           └─▶ admin socket ───────┤
 //!   lifecycle sweeper (date-driven state changes)                    │
+//!   KMIP reloader (clients and CRL, every 30 s)                      │
 //!   Kms (root unsealed, storage, audit queue) ◀──────────────────────┘
 //! ```
 //!
 //! Start-up: data directory → admin socket (refuses if a server already
-//! runs on this data directory) → TLS → root of trust and storage (`Kms`) → bind
-//! listeners → (dev) default organization, project and `bootstrap.json` →
+//! runs on this data directory) → TLS → root of trust and storage (`Kms`) →
+//! KMIP PKI (CA, server certificate, CRL, client directory) → bind
+//! listeners → (dev) default organization, project, KMIP admin client and
+//! `bootstrap.json` →
 //! serve → wait until `Kms::ready()` → log "ready". Shutdown: stop accepting,
 //! drain in-flight requests (bounded), stop the sweeper, `Kms::close()`.
 
@@ -113,11 +117,20 @@ async fn serve(
     let api_listener = bind(config.api.listen, "HTTPS API").await?;
     let api_addr = api_listener.local_addr()?;
     let api_url = bootstrap::https_url(api_addr);
-    let kmip_address = bootstrap::reachable(config.kmip.listen).to_string();
+    let kmip = crate::kmip::start(kms, &config.kmip)
+        .await
+        .context("cannot start the KMIP front end")?;
+    let kmip_admin = kmip.admin.clone();
+    let kmip_listener = bind(config.kmip.listen, "KMIP listener").await?;
+    let kmip_address = bootstrap::reachable(kmip_listener.local_addr()?).to_string();
 
     let bootstrap_path = if config.mode == Mode::Dev {
         let (organization_id, project_id) =
             bootstrap::default_tenancy(kms, &config.data_dir, fresh).await?;
+        let kmip_files =
+            crate::kmip::dev::ensure_admin_client(&kmip_admin, &config.data_dir, project_id)
+                .await
+                .context("cannot prepare the dev KMIP admin client")?;
         let document = Bootstrap {
             api_url: api_url.clone(),
             kmip_address: kmip_address.clone(),
@@ -125,6 +138,9 @@ async fn serve(
                 .ca_certificate
                 .clone()
                 .context("dev mode has a CA certificate")?,
+            kmip_ca_certificate: kmip_files.ca_certificate,
+            kmip_client_certificate: kmip_files.certificate,
+            kmip_client_key: kmip_files.key,
             organization_id,
             project_id,
         };
@@ -153,13 +169,28 @@ async fn serve(
         let kms = kms.clone();
         let signal = shutdown.signal();
         let path = crate::admin::socket_path(&config.data_dir);
+        let admin = kmip_admin.clone();
         listeners.spawn(async move {
-            let result = crate::admin::serve(admin_listener, path, kms, signal).await;
+            let result = crate::admin::serve(admin_listener, path, kms, admin, signal).await;
             ("admin socket", result)
         });
     }
-    // The KMIP listener (kmip-server) is spawned here, with the same state
-    // and its own shutdown signal, once it exists.
+    {
+        let stop = shutdown.signal().receiver();
+        let crate::kmip::KmipRuntime {
+            listener_config,
+            handler,
+            ..
+        } = kmip;
+        listeners.spawn(async move {
+            let result =
+                kmip_server::listener::serve(kmip_listener, listener_config, handler, stop)
+                    .await
+                    .map_err(anyhow::Error::from);
+            ("KMIP", result)
+        });
+    }
+    let reloader = kmip_admin.spawn_reloader();
     let sweeper = kms.spawn_lifecycle_sweeper(SWEEP_INTERVAL);
 
     // Ready: the listener is serving; wait until the service is too.
@@ -216,6 +247,8 @@ async fn serve(
     let _ = (&mut impatient).await;
     sweeper.abort();
     let _ = sweeper.await;
+    reloader.abort();
+    let _ = reloader.await;
 
     match failure {
         None => Ok(()),
@@ -282,7 +315,7 @@ fn print_summary(
         &crate::config::redact_url(&config.database_url()),
     );
     line("HTTPS API", api_url);
-    line("KMIP", &format!("{kmip_address} (not served yet)"));
+    line("KMIP", kmip_address);
     if let Some(ca) = &prepared.ca_certificate {
         line("CA certificate", &ca.display().to_string());
     }

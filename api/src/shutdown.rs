@@ -58,6 +58,12 @@ impl ShutdownSignal {
     }
 
     /// Whether shutdown has been triggered.
+    /// The underlying channel, for tasks that take a `watch::Receiver<bool>`
+    /// (the KMIP listener).
+    pub fn receiver(&self) -> watch::Receiver<bool> {
+        self.rx.clone()
+    }
+
     pub fn is_triggered(&self) -> bool {
         *self.rx.borrow()
     }

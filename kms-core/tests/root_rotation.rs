@@ -82,14 +82,15 @@ async fn rotation_rewraps_every_project_key_and_retires_the_old_term() {
         })
         .await
         .unwrap();
-    // 1 project with 2 key versions, 5 with one each.
+    // 1 project with 2 key versions, 5 with one each, and the system
+    // project.
     assert_eq!(report.term, 2);
-    assert_eq!(report.rewrapped, 7);
+    assert_eq!(report.rewrapped, 8);
     assert_eq!(report.retired, vec![1]);
     assert!(!report.resumed);
     let seen = seen.into_inner().unwrap();
-    assert_eq!(seen.first().map(|p| (p.rewrapped, p.total)), Some((0, 7)));
-    assert_eq!(seen.last().map(|p| (p.rewrapped, p.total)), Some((7, 7)));
+    assert_eq!(seen.first().map(|p| (p.rewrapped, p.total)), Some((0, 8)));
+    assert_eq!(seen.last().map(|p| (p.rewrapped, p.total)), Some((8, 8)));
     assert_eq!(seal_terms(dir.path()), (2, vec![2]));
     assert_eq!(kms.root_terms(), vec![2]);
 
@@ -108,8 +109,8 @@ async fn rotation_rewraps_every_project_key_and_retires_the_old_term() {
     // A second rotation moves everything on again.
     let report = kms.rotate_root(&actor(), &|_| {}).await.unwrap();
     assert_eq!((report.term, report.retired.clone()), (3, vec![2]));
-    // The 7 from before and the project created since.
-    assert_eq!(report.rewrapped, 8);
+    // The 8 from before and the project created since.
+    assert_eq!(report.rewrapped, 9);
     all_decrypt(&kms, &data).await;
     kms.close().await;
 }
@@ -152,7 +153,8 @@ async fn an_interrupted_rotation_leaves_a_working_install_and_is_finished_later(
     assert!(report.resumed);
     assert_eq!(report.term, 2);
     assert_eq!(report.retired, vec![1]);
-    assert_eq!(report.rewrapped, 141 - 64);
+    // 140 projects, one with a second key version, and the system project.
+    assert_eq!(report.rewrapped, 142 - 64);
     assert_eq!(seal_terms(dir.path()), (2, vec![2]));
     all_decrypt(&kms, &data).await;
     kms.close().await;

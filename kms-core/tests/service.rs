@@ -637,6 +637,10 @@ async fn every_use_and_change_is_audited() {
     let _ = kms
         .encrypt(&actor(), project, key, b"", b"denied while pre-active")
         .await;
+    // Uses are audited through the queue and state changes in their own
+    // transaction; nothing orders the two paths against each other, so the
+    // queue is flushed to fix the order this test reads back.
+    kms.flush_audit().await.unwrap();
     kms.activate(&actor(), project, key).await.unwrap();
     kms.encrypt(&actor(), project, key, b"", b"x")
         .await

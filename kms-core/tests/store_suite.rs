@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use kms_core::audit::{self, AuditChain, AuditEvent, AuditRecord};
 use kms_core::ids::{ObjectId, OrganizationId, ProjectId};
 use kms_core::store::{
-    self, ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord, Store,
-    StoreError, StoreOptions, Transaction, Write,
+    self, ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord,
+    RecordKey, RecordRow, Store, StoreError, StoreOptions, Transaction, Write,
 };
 use sqlx::Connection;
 
@@ -1129,6 +1129,136 @@ async fn read_only_store(env: &mut Env) {
     ro.close().await;
 }
 
+fn record_row(project: ProjectId, kind: &str, key: &str, revision: i64, value: &str) -> RecordRow {
+    RecordRow {
+        project,
+        kind: kind.into(),
+        key: key.into(),
+        revision,
+        value: value.as_bytes().to_vec(),
+        kek_version: 1,
+        mac: vec![revision as u8; 32],
+    }
+}
+
+fn put(row: RecordRow) -> Transaction {
+    Transaction::new()
+        .write(Write::PutRecord(row))
+        .audit(event("record.put", None))
+}
+
+async fn records_put_get_delete(env: &mut Env) {
+    let s = &env.store;
+    let (o, p) = setup(s).await;
+    let other = project(&o, "other");
+    s.commit(
+        Transaction::new()
+            .write(Write::InsertProject(other.clone()))
+            .audit(event("project.create", None)),
+    )
+    .await
+    .unwrap();
+
+    let a1 = record_row(p.id, "kmip-client", "alice", 1, "{\"v\":1}");
+    s.commit(put(a1.clone())).await.unwrap();
+    s.commit(put(record_row(p.id, "kmip-client", "bob", 1, "{}")))
+        .await
+        .unwrap();
+    s.commit(put(record_row(p.id, "other-kind", "alice", 1, "[]")))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.record(p.id, "kmip-client", "alice").await.unwrap(),
+        Some(a1.clone())
+    );
+    // Scoped by project and kind.
+    assert_eq!(
+        s.record(other.id, "kmip-client", "alice").await.unwrap(),
+        None
+    );
+    let keys: Vec<String> = s
+        .records(p.id, "kmip-client", "", 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(keys, ["alice", "bob"]);
+    assert!(
+        s.records(other.id, "kmip-client", "", 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Pages: after a key, with a limit.
+    let page = s.records(p.id, "kmip-client", "alice", 1).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].key, "bob");
+    assert!(
+        s.records(p.id, "kmip-client", "bob", 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A second create is refused; an update must name the stored revision.
+    assert!(matches!(
+        s.commit(put(a1.clone())).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let a2 = record_row(p.id, "kmip-client", "alice", 2, "{\"v\":2}");
+    s.commit(put(a2.clone())).await.unwrap();
+    assert!(matches!(
+        s.commit(put(a2.clone())).await,
+        Err(StoreError::RecordConflict(_))
+    ));
+    assert!(matches!(
+        s.commit(put(record_row(p.id, "kmip-client", "carol", 2, "{}")))
+            .await,
+        Err(StoreError::RecordConflict(_))
+    ));
+    assert_eq!(
+        s.record(p.id, "kmip-client", "alice").await.unwrap(),
+        Some(a2)
+    );
+
+    // A record needs its project.
+    assert!(matches!(
+        s.commit(put(record_row(ProjectId::generate(), "k", "x", 1, "{}")))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Deletes name the revision too; a failed one changes nothing.
+    let delete = |revision| {
+        Transaction::new()
+            .write(Write::DeleteRecord(RecordKey {
+                project: p.id,
+                kind: "kmip-client".into(),
+                key: "alice".into(),
+                revision,
+            }))
+            .audit(event("record.delete", None))
+    };
+    assert!(matches!(
+        s.commit(delete(1)).await,
+        Err(StoreError::RecordConflict(_))
+    ));
+    assert!(
+        s.record(p.id, "kmip-client", "alice")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    s.commit(delete(2)).await.unwrap();
+    assert_eq!(s.record(p.id, "kmip-client", "alice").await.unwrap(), None);
+    assert!(matches!(
+        s.commit(delete(2)).await,
+        Err(StoreError::RecordConflict(_))
+    ));
+    verify(s).await;
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1171,6 +1301,7 @@ suite!(
     forged_head_is_not_extended,
     two_writers_share_one_chain,
     read_only_store,
+    records_put_get_delete,
 );
 
 // ---------------------------------------------------------------------------

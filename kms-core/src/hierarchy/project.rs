@@ -7,7 +7,7 @@ use super::root::derive_subkey;
 use crate::crypto::aead::{AeadAlgorithm, AeadKey};
 use crate::crypto::{CryptoError, SecretBytes, rng};
 use crate::ids::{ObjectId, ProjectId};
-use crate::store::ObjectRecord;
+use crate::store::{ObjectRecord, RecordRow};
 
 /// One version of a project's key-encryption key, unwrapped and ready.
 ///
@@ -143,6 +143,35 @@ impl ProjectKek {
     pub fn row_is_authentic(&self, rec: &ObjectRecord) -> bool {
         hmac::verify(&self.row_mac, &row_message(rec), &rec.mac).is_ok()
     }
+}
+
+impl ProjectKek {
+    /// The MAC of a front-end record row: every field but the MAC itself,
+    /// under a domain separate from object rows.
+    pub fn record_mac(&self, rec: &RecordRow) -> Vec<u8> {
+        hmac::sign(&self.row_mac, &record_message(rec))
+            .as_ref()
+            .to_vec()
+    }
+
+    /// Whether `rec.mac` authenticates `rec` (constant time).
+    pub fn record_is_authentic(&self, rec: &RecordRow) -> bool {
+        hmac::verify(&self.row_mac, &record_message(rec), &rec.mac).is_ok()
+    }
+}
+
+/// Canonical, length-prefixed bytes of a record row.
+fn record_message(r: &RecordRow) -> Vec<u8> {
+    let mut m = Vec::with_capacity(96 + r.kind.len() + r.key.len() + r.value.len());
+    m.extend_from_slice(b"strongroom/record-row/v1");
+    m.extend_from_slice(r.project.as_bytes());
+    for part in [r.kind.as_bytes(), r.key.as_bytes(), r.value.as_slice()] {
+        m.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        m.extend_from_slice(part);
+    }
+    m.extend_from_slice(&r.revision.to_be_bytes());
+    m.extend_from_slice(&r.kek_version.to_be_bytes());
+    m
 }
 
 impl std::fmt::Debug for ProjectKek {

@@ -30,6 +30,7 @@ mod kmip_ops;
 mod lifecycle_ops;
 mod objects;
 mod projects;
+mod records;
 mod rekey;
 mod resident_ops;
 mod ring;
@@ -45,6 +46,9 @@ pub use derive::{Derivation, DerivedObject};
 pub use keys::UsableKey;
 pub use kmip_ops::{SymmetricCiphertext, SymmetricMode, WrapScheme};
 pub use objects::{CreatedPair, KeyLocation, Template};
+pub use records::{
+    MAX_RECORD_NAME, MAX_RECORD_VALUE, Record, system_organization_id, system_project_id,
+};
 pub use root_rotation::{RotationProgress, RotationReport};
 
 use crate::audit::{AuditChain, AuditEvent, ChainVerifier};
@@ -196,6 +200,7 @@ impl Kms {
             .store
             .commit(Transaction::new().audit(event))
             .await?;
+        kms.ensure_system_project().await?;
         tracing::info!(install = %install, root = %root.describe(), "initialised a new install");
         Ok(kms)
     }
@@ -245,7 +250,12 @@ impl Kms {
             }
         }
         tracing::info!(install = %install, root = %root.describe(), store = store.backend(), "opened install");
-        Ok(Self::assemble(install, store, chain, ring, root, opts))
+        let kms = Self::assemble(install, store, chain, ring, root, opts);
+        // Installs made before the system project existed get it now.
+        if !opts.store.read_only {
+            kms.ensure_system_project().await?;
+        }
+        Ok(kms)
     }
 
     fn assemble(

@@ -56,6 +56,17 @@ impl Kms {
     pub async fn create_organization(&self, actor: &Actor, name: &str) -> Result<OrganizationId> {
         check_name(name)?;
         let id = OrganizationId::generate();
+        self.insert_organization(actor, id, name).await?;
+        Ok(id)
+    }
+
+    /// Stores organization `id` (generated, or derived for the system one).
+    pub(super) async fn insert_organization(
+        &self,
+        actor: &Actor,
+        id: OrganizationId,
+        name: &str,
+    ) -> Result<()> {
         let record = OrganizationRecord {
             id,
             name: name.to_string(),
@@ -70,7 +81,7 @@ impl Kms {
                     .audit(event),
             )
             .await?;
-        Ok(id)
+        Ok(())
     }
 
     /// Creates a project in `organization` with a fresh key-encryption key
@@ -88,6 +99,19 @@ impl Kms {
             )));
         }
         let id = ProjectId::generate();
+        self.insert_project(actor, organization, id, name).await?;
+        Ok(id)
+    }
+
+    /// Stores project `id` with a fresh key-encryption key wrapped under the
+    /// current root term.
+    pub(super) async fn insert_project(
+        &self,
+        actor: &Actor,
+        organization: OrganizationId,
+        id: ProjectId,
+        name: &str,
+    ) -> Result<()> {
         let term = self.inner.ring.current_term();
         let wrap = self.inner.ring.wrapping_key(term)?;
         let (kek, wrapped) = ProjectKek::generate(id, 1, term, &wrap)?;
@@ -109,7 +133,7 @@ impl Kms {
             .audit(actor.event("project.create").project(id).object(id));
         self.inner.store.commit(tx).await?;
         self.inner.projects.insert(Arc::new(kek), true);
-        Ok(id)
+        Ok(())
     }
 
     /// Adds a new version of a project's key-encryption key. New objects are

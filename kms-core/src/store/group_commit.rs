@@ -394,6 +394,7 @@ pub(crate) fn duplicate(e: &StoreError) -> StoreError {
         StoreError::Unreachable(s) => StoreError::Unreachable(s.clone()),
         StoreError::Migration(s) => StoreError::Migration(s.clone()),
         StoreError::Conflict(id) => StoreError::Conflict(*id),
+        StoreError::RecordConflict(s) => StoreError::RecordConflict(s.clone()),
         StoreError::AlreadyExists(s) => StoreError::AlreadyExists(s.clone()),
         StoreError::NotFound(s) => StoreError::NotFound(s.clone()),
         StoreError::ReadOnly(s) => StoreError::ReadOnly(s.clone()),

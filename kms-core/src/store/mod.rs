@@ -189,6 +189,52 @@ pub struct ObjectRecord {
     pub mac: Vec<u8>,
 }
 
+/// A front-end record: a small JSON document a front end keeps in a
+/// project under `(kind, key)` (the KMIP client registry, the KMIP CA's
+/// state, identities). Never a secret. `mac` covers every other field and
+/// is keyed from the project key version `kek_version`; the service computes
+/// and checks it (see `service::records`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRow {
+    pub project: ProjectId,
+    pub kind: String,
+    pub key: String,
+    /// 1 when created, one more at each update.
+    pub revision: i64,
+    pub value: Vec<u8>,
+    pub kek_version: u32,
+    pub mac: Vec<u8>,
+}
+
+/// Names one record and the revision a delete expects to find.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordKey {
+    pub project: ProjectId,
+    pub kind: String,
+    pub key: String,
+    pub revision: i64,
+}
+
+impl std::fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "record {}/{} in project {}",
+            self.kind, self.key, self.project
+        )
+    }
+}
+
+impl RecordRow {
+    /// The name of this row, for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "record {}/{} in project {}",
+            self.kind, self.key, self.project
+        )
+    }
+}
+
 /// One row write.
 #[derive(Clone, Debug)]
 pub enum Write {
@@ -202,6 +248,13 @@ pub enum Write {
     /// Fails with [`StoreError::Conflict`] unless the stored revision is
     /// `record.revision - 1`.
     UpdateObject(ObjectRecord),
+    /// Revision 1 inserts (failing with [`StoreError::AlreadyExists`] if the
+    /// record exists); a later revision replaces the stored row only if its
+    /// revision is `record.revision - 1`, else [`StoreError::RecordConflict`].
+    PutRecord(RecordRow),
+    /// Deletes a record if its stored revision is the one named, else
+    /// [`StoreError::RecordConflict`].
+    DeleteRecord(RecordKey),
 }
 
 /// Writes and the audit events that describe them, committed atomically.
@@ -256,6 +309,8 @@ pub enum StoreError {
     Migration(String),
     #[error("object {0} was changed by another writer; retry")]
     Conflict(ObjectId),
+    #[error("{0} was changed by another writer (or does not exist); re-read it and retry")]
+    RecordConflict(String),
     #[error("{0} already exists")]
     AlreadyExists(String),
     #[error("{0} not found")]
@@ -304,6 +359,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<ObjectRecord>, StoreError>;
     async fn find_objects(&self, query: &ObjectQuery) -> Result<Vec<ObjectRecord>, StoreError>;
     async fn count_objects(&self, query: &ObjectQuery) -> Result<u64, StoreError>;
+
+    /// The record `(kind, key)` of `project`, if it exists.
+    async fn record(
+        &self,
+        project: ProjectId,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<RecordRow>, StoreError>;
+
+    /// The records of one kind in `project` whose key sorts after `after`
+    /// (`""` for the first page), by key, at most `limit` (capped at
+    /// [`MAX_LIMIT`]; 0 means [`MAX_LIMIT`]).
+    async fn records(
+        &self,
+        project: ProjectId,
+        kind: &str,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<RecordRow>, StoreError>;
 
     /// Audit records with `seq > after`, in order, at most `limit`.
     async fn audit_records(&self, after: i64, limit: u64) -> Result<Vec<AuditRecord>, StoreError>;

@@ -51,10 +51,12 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPool, PgPool
 use sqlx::{ConnectOptions, Connection, Executor, Postgres, QueryBuilder};
 
 use super::group_commit::{BatchConnection, ChainPosition, GroupCommit, apply_each};
-use super::rows::{self, AUDIT_COLUMNS, OBJECT_COLUMNS, backend_error, write_error};
+use super::rows::{
+    self, AUDIT_COLUMNS, OBJECT_COLUMNS, RECORD_COLUMNS, backend_error, write_error,
+};
 use super::{
-    ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord, Store,
-    StoreError, StoreOptions, Transaction, Write,
+    ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord, RecordRow,
+    Store, StoreError, StoreOptions, Transaction, Write,
 };
 use crate::audit::{AuditChain, AuditRecord, ChainHead};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
@@ -328,6 +330,45 @@ impl Store for PostgresStore {
         u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("COUNT(*) returned {n}")))
     }
 
+    async fn record(
+        &self,
+        project: ProjectId,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<RecordRow>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE project = $1 AND kind = $2 AND key = $3"
+        );
+        let q = sqlx::query(&sql)
+            .bind(project.as_bytes().as_slice())
+            .bind(kind)
+            .bind(key);
+        self.fetch_all(q)
+            .await?
+            .first()
+            .map(rows::record)
+            .transpose()
+    }
+
+    async fn records(
+        &self,
+        project: ProjectId,
+        kind: &str,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE project = $1 AND kind = $2 \
+             AND key COLLATE \"C\" > $3 ORDER BY key COLLATE \"C\" LIMIT $4"
+        );
+        let q = sqlx::query(&sql)
+            .bind(project.as_bytes().as_slice())
+            .bind(kind)
+            .bind(after)
+            .bind(rows::effective_limit(limit));
+        self.fetch_all(q).await?.iter().map(rows::record).collect()
+    }
+
     async fn audit_records(&self, after: i64, limit: u64) -> Result<Vec<AuditRecord>, StoreError> {
         let sql =
             format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
@@ -383,6 +424,26 @@ impl PgWriter {
 
 const BEGIN_AND_LOCK_HEAD: &str =
     "BEGIN; SELECT seq, hash, mac FROM audit_head WHERE id = 1 FOR UPDATE";
+const INSERT_RECORD: &str = "INSERT INTO records \
+     (project, kind, key, revision, value, kek_version, mac) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const UPDATE_RECORD: &str = "UPDATE records SET revision = $4, value = $5, \
+     kek_version = $6, mac = $7 \
+     WHERE project = $1 AND kind = $2 AND key = $3 AND revision = $8";
+const DELETE_RECORD: &str = "DELETE FROM records \
+     WHERE project = $1 AND kind = $2 AND key = $3 AND revision = $4";
+
+/// Binds the 7 columns of a record row, in [`RECORD_COLUMNS`] order.
+fn bind_record<'q>(q: PgQuery<'q>, r: &'q RecordRow) -> PgQuery<'q> {
+    q.bind(r.project.as_bytes().as_slice())
+        .bind(r.kind.as_str())
+        .bind(r.key.as_str())
+        .bind(r.revision)
+        .bind(r.value.as_slice())
+        .bind(i64::from(r.kek_version))
+        .bind(r.mac.as_slice())
+}
+
 const INSERT_ORGANIZATION: &str =
     "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)";
 const INSERT_PROJECT: &str =
@@ -650,6 +711,41 @@ impl BatchConnection for PgWriter {
                     .map_err(backend_error)?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::Conflict(r.id));
+                }
+                Ok(())
+            }
+            Write::PutRecord(r) if r.revision == 1 => bind_record(sqlx::query(INSERT_RECORD), r)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    write_error(e, &r.describe(), Some(&format!("project {}", r.project)))
+                }),
+            Write::PutRecord(r) => {
+                let Some(expected) = r.revision.checked_sub(1).filter(|e| *e >= 1) else {
+                    return Err(StoreError::RecordConflict(r.describe()));
+                };
+                let done = bind_record(sqlx::query(UPDATE_RECORD), r)
+                    .bind(expected)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend_error)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::RecordConflict(r.describe()));
+                }
+                Ok(())
+            }
+            Write::DeleteRecord(k) => {
+                let done = sqlx::query(DELETE_RECORD)
+                    .bind(k.project.as_bytes().as_slice())
+                    .bind(k.kind.as_str())
+                    .bind(k.key.as_str())
+                    .bind(k.revision)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend_error)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::RecordConflict(k.to_string()));
                 }
                 Ok(())
             }

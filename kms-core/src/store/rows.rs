@@ -12,7 +12,9 @@ use sqlx::Row;
 use crate::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, GENESIS};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
 use crate::store::group_commit::ChainPosition;
-use crate::store::{ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord, StoreError};
+use crate::store::{
+    ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord, RecordRow, StoreError,
+};
 
 /// The most rows one query returns; a larger or zero `limit` means this many.
 pub const MAX_LIMIT: u64 = 10_000;
@@ -200,6 +202,31 @@ pub fn object<R: Columns>(row: &R) -> Result<ObjectRecord, StoreError> {
         })
     })()
     .map_err(|what| corrupt("objects", row, "id", what))
+}
+
+/// The columns of `records`, in the order every record query selects them.
+pub const RECORD_COLUMNS: &str = "project, kind, key, revision, value, kek_version, mac";
+
+pub fn record<R: Columns>(row: &R) -> Result<RecordRow, StoreError> {
+    (|| {
+        Ok::<_, String>(RecordRow {
+            project: ProjectId::from_uuid(uuid_of("project", &row.bytes("project")?)?),
+            kind: row.text("kind")?,
+            key: row.text("key")?,
+            revision: row.int("revision")?,
+            value: row.bytes("value")?,
+            kek_version: u32_of("kek_version", row.int("kek_version")?)?,
+            mac: row.bytes("mac")?,
+        })
+    })()
+    .map_err(|what| {
+        let kind = row.text("kind").unwrap_or_else(|_| "?".into());
+        let key = row.text("key").unwrap_or_else(|_| "?".into());
+        StoreError::Corrupt(format!(
+            "records row {kind}/{key} in project {}: {what}",
+            row_name(row, "project")
+        ))
+    })
 }
 
 pub fn audit_record<R: Columns>(row: &R) -> Result<AuditRecord, StoreError> {
