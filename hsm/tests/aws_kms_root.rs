@@ -3,6 +3,7 @@
 //! cases an operator meets, and a whole kms-core install on top of it.
 
 mod aws_support;
+mod rotation_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -471,4 +472,14 @@ async fn unseal_latency_against_moto() {
         times[n / 2],
         times[n * 95 / 100]
     );
+}
+
+#[tokio::test]
+async fn migrate_to_aws_kms_rotate_there_and_back() {
+    let Some(moto) = Moto::start() else { return };
+    let (key_id, _) = moto.create_key().await;
+    rotation_support::migrate_rotate_restart_and_back(|| async {
+        Arc::new(root_for(&moto, &key_id)) as Arc<dyn RootOfTrust>
+    })
+    .await;
 }

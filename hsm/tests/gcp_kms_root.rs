@@ -4,6 +4,7 @@
 //! meets, and a whole kms-core install on top of it.
 
 mod gcp_support;
+mod rotation_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -622,4 +623,14 @@ async fn the_stand_in_refuses_and_reports_requests_it_does_not_know() {
     assert!(response.contains("\"NOT_FOUND\""), "{response}");
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(standin)));
     assert!(dropped.is_err(), "an unknown request must fail the test");
+}
+
+#[tokio::test]
+async fn migrate_to_gcp_kms_rotate_there_and_back() {
+    let standin = GcpStandIn::start().await;
+    let name = standin.create_key("rotate");
+    rotation_support::migrate_rotate_restart_and_back(|| async {
+        Arc::new(root_for(&standin, &name).await) as Arc<dyn RootOfTrust>
+    })
+    .await;
 }

@@ -4,6 +4,7 @@
 //! in the token.
 
 mod common;
+mod rotation_support;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -721,4 +722,15 @@ mod end_to_end {
         // running the other tests in parallel.
         assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
     }
+}
+
+#[tokio::test]
+async fn migrate_to_the_token_rotate_there_and_back() {
+    let hsm = hsm_or_skip!();
+    let config: Pkcs11Config = hsm.config("rotate", "strongroom-root");
+    Pkcs11Root::create_key(config.clone()).await.unwrap();
+    rotation_support::migrate_rotate_restart_and_back(|| async {
+        Arc::new(Pkcs11Root::open(config.clone()).await.unwrap()) as Arc<dyn RootOfTrust>
+    })
+    .await;
 }

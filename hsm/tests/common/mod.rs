@@ -43,6 +43,7 @@ pub const TOKENS: &[&str] = &[
     "migrate",
     "migfail",
     "startup",
+    "rotate",
     "res-sign",
     "res-aes",
     "res-extract",
