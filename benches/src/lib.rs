@@ -12,6 +12,7 @@
 //! | signatures/s, ECDSA P-256 and RSA-2048, HSM-resident (SoftHSM2) vs software keys, through `Kms::sign`; 16 concurrent HSM signers vs 1 | `benches/hsm_sign.rs` | 16 vs 1 ≥ 1.7× |
 //! | root unseal latency per provider (software key file, Argon2id passphrase, PKCS#11 on SoftHSM2); cached-key AES-GCM on a PKCS#11-rooted install vs a software-rooted one | `benches/root.rs` | PKCS#11-rooted ≥ 0.95× software-rooted |
 //! | `serve --dev` start-up to ready with 100,000 objects, idle RSS | `bin/startup.rs` | ≤ 1 s, ≤ 50 MB |
+//! | KMIP Get, Create, Encrypt 64 B (AES-GCM) ops/s over 1 and 16 persistent mutual-TLS connections to `strongroom serve --dev`, vs the same kms-core calls in-process; mutual-TLS handshakes/s; server RSS with 1,000 idle connections | `bin/kmip_load.rs` | Get, Encrypt ≥ 25,000 (16) / ≥ 10,000 (1); Create ≥ 5,000 (16); ≥ 1,000 handshakes/s; ≤ 100 MB |
 //!
 //! PostgreSQL runs use `STRONGROOM_TEST_POSTGRES_URL` (see `.ci/postgres.sh`).
 
