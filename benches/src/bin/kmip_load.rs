@@ -21,10 +21,11 @@
 //!    one persistent connection each) for `--seconds`; then the same
 //!    kms-core calls (`Kms::create_key`, `Kms::get`, `Kms::encrypt`) on a
 //!    fresh in-process install with 1 and 16 tasks.
-//! 4. Full handshakes per second on 16 tasks (session resumption off):
+//! 4. Discover Versions on 1 and 16 connections: the transport alone.
+//! 5. Full handshakes per second on 16 tasks (session resumption off):
 //!    new TCP + TLS connection and one Discover Versions; and the
 //!    handshake alone.
-//! 5. Prints one table: workload, connections, ops/s over KMIP, ops/s
+//! 6. Prints one table: workload, connections, ops/s over KMIP, ops/s
 //!    in-process, the ratio, the target and whether it was met.
 //!
 //! Client and server share the machine's cores, so every KMIP number here
@@ -599,6 +600,20 @@ async fn main() {
                 target: workload.target(connections),
             });
         }
+    }
+    // The transport alone: TLS, framing and TTLV with no kms-core call,
+    // the floor under every KMIP row above.
+    for connections in [1, MANY] {
+        let discover_versions = request(Op::DISCOVER_VERSIONS, vec![]);
+        let kmip = kmip_rate(&server, connections, discover_versions, run).await;
+        eprintln!("Discover Versions × {connections}: {kmip:.0}/s over KMIP");
+        rows.push(Row {
+            workload: "Discover Versions (no kms-core call)".into(),
+            connections,
+            kmip,
+            in_process: None,
+            target: None,
+        });
     }
     for (discover, name) in [
         (true, "new connection + Discover Versions"),
