@@ -62,11 +62,9 @@ pub async fn plan(
     let (params, key_alg) = match payload.child(Tag::CRYPTOGRAPHIC_PARAMETERS) {
         Some(_) => (crypto_params::requested(payload)?, None),
         None => {
-            let attrs = ctx.kms.attributes(ctx.project(), id).await?;
-            (
-                attrs.cryptographic_parameters.clone().unwrap_or_default(),
-                attrs.cryptographic_algorithm,
-            )
+            // From the key cache: no database read per request.
+            let key = ctx.kms.key_profile(ctx.project(), id).await?;
+            (key.parameters.unwrap_or_default(), key.algorithm)
         }
     };
     // Random IV is about who chooses the IV when encrypting; Decrypt is

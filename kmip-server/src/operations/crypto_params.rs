@@ -4,9 +4,9 @@
 use kms_core::crypto::hmac::HmacAlgorithm;
 use kms_core::crypto::signature::SignatureScheme;
 use kms_core::object::{
-    Attributes, CryptographicAlgorithm as Alg, CryptographicParameters, HashingAlgorithm,
-    PaddingMethod,
+    CryptographicAlgorithm as Alg, CryptographicParameters, HashingAlgorithm, PaddingMethod,
 };
+use kms_core::service::KeyProfile;
 
 use crate::message::attributes::parse;
 use crate::message::{OpResult, OperationError};
@@ -14,12 +14,12 @@ use crate::ttlv::enums::DigitalSignatureAlgorithm as Dsa;
 use crate::ttlv::{Tag, Ttlv};
 
 /// The request's Cryptographic Parameters, or the object's own.
-pub fn effective(payload: &Ttlv, attrs: &Attributes) -> OpResult<CryptographicParameters> {
+pub fn effective(payload: &Ttlv, key: &KeyProfile) -> OpResult<CryptographicParameters> {
     match payload.child(Tag::CRYPTOGRAPHIC_PARAMETERS) {
         Some(p) => Ok(parse::cryptographic_parameters(
             &without_signature_algorithm(p),
         )?),
-        None => Ok(attrs.cryptographic_parameters.clone().unwrap_or_default()),
+        None => Ok(key.parameters.clone().unwrap_or_default()),
     }
 }
 
@@ -37,9 +37,9 @@ fn without_signature_algorithm(p: &Ttlv) -> Ttlv {
 }
 
 /// The signature scheme for a key and the request's parameters.
-pub fn signature_scheme(payload: &Ttlv, attrs: &Attributes) -> OpResult<SignatureScheme> {
+pub fn signature_scheme(payload: &Ttlv, key: &KeyProfile) -> OpResult<SignatureScheme> {
     use SignatureScheme as S;
-    let params = effective(payload, attrs)?;
+    let params = effective(payload, key)?;
     let dsa = payload
         .child(Tag::CRYPTOGRAPHIC_PARAMETERS)
         .and_then(|p| p.child(Tag::DIGITAL_SIGNATURE_ALGORITHM))
@@ -58,7 +58,7 @@ pub fn signature_scheme(payload: &Ttlv, attrs: &Attributes) -> OpResult<Signatur
         _ => Err(unsupported()),
     };
     let pick = |i: usize, of: [S; 3]| of.get(i).copied().ok_or_else(unsupported);
-    match attrs.cryptographic_algorithm {
+    match key.algorithm {
         Some(Alg::Rsa) => {
             let (pss, hash) = match dsa {
                 Some(Dsa::SHA_256_WITH_RSA_ENCRYPTION) => (false, Some(HashingAlgorithm::Sha256)),
@@ -100,7 +100,7 @@ pub fn signature_scheme(payload: &Ttlv, attrs: &Attributes) -> OpResult<Signatur
                 Some(_) => return Err(unsupported()),
                 None => hash,
             };
-            let default = match attrs.cryptographic_length {
+            let default = match key.length {
                 Some(384) => HashingAlgorithm::Sha384,
                 Some(521) => HashingAlgorithm::Sha512,
                 _ => HashingAlgorithm::Sha256,
@@ -152,14 +152,14 @@ pub async fn hmac_override(
     payload: &Ttlv,
     id: kms_core::ids::ObjectId,
 ) -> OpResult<Option<HmacAlgorithm>> {
-    let attrs = ctx.kms.attributes(ctx.project(), id).await?;
+    let key = ctx.kms.key_profile(ctx.project(), id).await?;
     if matches!(
-        attrs.cryptographic_algorithm,
+        key.algorithm,
         Some(Alg::HmacSha256 | Alg::HmacSha384 | Alg::HmacSha512)
     ) {
         return Ok(None);
     }
-    let params = effective(payload, &attrs)?;
+    let params = effective(payload, &key)?;
     Ok(match params.cryptographic_algorithm {
         Some(Alg::HmacSha256) => Some(HmacAlgorithm::Sha256),
         Some(Alg::HmacSha384) => Some(HmacAlgorithm::Sha384),

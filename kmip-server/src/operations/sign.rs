@@ -23,8 +23,8 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     crypto_params::refuse_streaming(payload)?;
     let id = ctx.object_id(payload)?;
     let (data, is_digest) = data_or_digest(payload)?;
-    let attrs = ctx.kms.attributes(ctx.project(), id).await?;
-    let scheme = crypto_params::signature_scheme(payload, &attrs)?;
+    let key = ctx.kms.key_profile(ctx.project(), id).await?;
+    let scheme = crypto_params::signature_scheme(payload, &key)?;
     let signature = ctx
         .kms
         .sign(ctx.actor, ctx.project(), id, scheme, data, is_digest)

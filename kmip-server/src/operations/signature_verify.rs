@@ -25,8 +25,8 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     let id = ctx.object_id(payload)?;
     let (data, is_digest) = data_or_digest(payload)?;
     let signature = payload.required(Tag::SIGNATURE_DATA)?.as_bytes()?;
-    let attrs = ctx.kms.attributes(ctx.project(), id).await?;
-    let scheme = crypto_params::signature_scheme(payload, &attrs)?;
+    let key = ctx.kms.key_profile(ctx.project(), id).await?;
+    let scheme = crypto_params::signature_scheme(payload, &key)?;
     let valid = ctx
         .kms
         .verify(

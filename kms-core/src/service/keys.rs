@@ -8,7 +8,9 @@ use crate::crypto::signature::{SigningKey, VerifyingKey};
 use crate::error::{Error, Result};
 use crate::ids::{ObjectId, ProjectId};
 use crate::lifecycle::{self, Operation, State};
-use crate::object::{Attributes, CryptographicAlgorithm, KeyMaterial, UsageMask};
+use crate::object::{
+    Attributes, CryptographicAlgorithm, CryptographicParameters, KeyMaterial, UsageMask,
+};
 use crate::resident::ResidentMaterial;
 
 /// The working form of a key: parsed and expanded once, when it enters the
@@ -37,7 +39,18 @@ pub struct UsableKey {
     activation_date: Option<OffsetDateTime>,
     deactivation_date: Option<OffsetDateTime>,
     usage: UsageMask,
+    profile: KeyProfile,
     pub(super) prepared: Prepared,
+}
+
+/// What a protocol needs to know about a key to choose how to use it (its
+/// algorithm, length and Cryptographic Parameters), kept with the cached
+/// key so that choosing costs no database read per request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyProfile {
+    pub algorithm: Option<CryptographicAlgorithm>,
+    pub length: Option<u32>,
+    pub parameters: Option<CryptographicParameters>,
 }
 
 impl UsableKey {
@@ -87,6 +100,11 @@ impl UsableKey {
             activation_date: attributes.activation_date,
             deactivation_date: attributes.deactivation_date,
             usage: attributes.cryptographic_usage_mask,
+            profile: KeyProfile {
+                algorithm: attributes.cryptographic_algorithm,
+                length: attributes.cryptographic_length,
+                parameters: attributes.cryptographic_parameters.clone(),
+            },
             prepared,
         })
     }
@@ -94,6 +112,11 @@ impl UsableKey {
     /// The object this key belongs to.
     pub fn id(&self) -> ObjectId {
         self.id
+    }
+
+    /// Its algorithm, length and Cryptographic Parameters.
+    pub fn profile(&self) -> &KeyProfile {
+        &self.profile
     }
 
     /// The project this key belongs to.

@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use derive::{Derivation, DerivedObject};
-pub use keys::UsableKey;
+pub use keys::{KeyProfile, UsableKey};
 pub use kmip_ops::{SymmetricCiphertext, SymmetricMode, WrapScheme};
 pub use objects::{CreatedPair, KeyLocation, Template};
 pub use records::{

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::codec;
-use super::keys::{Prepared, UsableKey};
+use super::keys::{KeyProfile, Prepared, UsableKey};
 use super::objects::failure_code;
 use super::{Actor, Kms};
 use crate::crypto::signature::SignatureScheme;
@@ -31,6 +31,12 @@ impl Kms {
         let key = Arc::new(UsableKey::prepare(&attributes, material)?);
         self.inner.cache.insert(project, id, Arc::clone(&key));
         Ok(key)
+    }
+
+    /// The algorithm, length and Cryptographic Parameters of a usable key,
+    /// from the key cache: protocols call it per request to choose a mode.
+    pub async fn key_profile(&self, project: ProjectId, id: ObjectId) -> Result<KeyProfile> {
+        Ok(self.usable_key(project, id).await?.profile().clone())
     }
 
     /// Runs `op` on the key and audits the outcome as `action`.
