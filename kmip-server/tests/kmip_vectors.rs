@@ -36,7 +36,11 @@ use time::OffsetDateTime;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-const VECTORS: &str = "/work/shared/kmip/test-vectors";
+/// `../shared/kmip/test-vectors` beside the repository (CI clones the
+/// repository next to `shared/`, wherever that is).
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kmip/test-vectors")
+}
 
 /// Values the server produced, by the placeholder that names them.
 type Bound = HashMap<Placeholder, Value>;
@@ -284,7 +288,7 @@ async fn run_all(via: Via, files: &[PathBuf], print: bool) -> Vec<String> {
     let mut failures = Vec::new();
     for (n, file) in files.iter().enumerate() {
         let name = file
-            .strip_prefix(VECTORS)
+            .strip_prefix(vectors())
             .unwrap_or(file)
             .display()
             .to_string();
@@ -306,7 +310,7 @@ async fn run_all(via: Via, files: &[PathBuf], print: bool) -> Vec<String> {
 fn mandatory_files() -> Vec<PathBuf> {
     let mut all = Vec::new();
     for version in ["v1.0", "v1.3", "v1.4"] {
-        let dir = Path::new(VECTORS).join(version).join("mandatory");
+        let dir = vectors().join(version).join("mandatory");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -320,7 +324,7 @@ fn mandatory_files() -> Vec<PathBuf> {
 fn must_pass_files() -> Vec<PathBuf> {
     MUST_PASS
         .iter()
-        .map(|f| Path::new(VECTORS).join(f))
+        .map(|f| vectors().join(f))
         .collect()
 }
 
@@ -513,7 +517,7 @@ async fn survey(via: Via) {
             "v1.4"
         };
         let name = file
-            .strip_prefix(VECTORS)
+            .strip_prefix(vectors())
             .unwrap_or(file)
             .display()
             .to_string();
