@@ -15,6 +15,11 @@
 //!   changes and project-key changes; entries also expire after `ttl`, which
 //!   bounds how long a change made by another node sharing the database
 //!   takes to apply here.
+//! * **Never stale by race**: a reader notes the cache's generation before
+//!   it reads the database and inserts only if no invalidation happened in
+//!   between ([`KeyCache::insert_since`]); otherwise a read that started
+//!   before a revoke could cache the pre-revoke key after the revoke
+//!   invalidated it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,6 +64,8 @@ pub struct KeyCache<V> {
     ttl: Duration,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Bumped by every invalidation (see the module docs).
+    generation: AtomicU64,
 }
 
 impl<V> KeyCache<V> {
@@ -69,6 +76,7 @@ impl<V> KeyCache<V> {
             ttl,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -103,18 +111,47 @@ impl<V> KeyCache<V> {
         );
     }
 
+    /// The generation to pass to [`KeyCache::insert_since`]: read it
+    /// before reading what will be cached.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Caches `value` unless an invalidation happened since `generation`
+    /// was read, in which case `value` may predate it and is not kept.
+    pub fn insert_since(
+        &self,
+        project: ProjectId,
+        object: ObjectId,
+        value: Arc<V>,
+        generation: u64,
+    ) {
+        if self.generation() != generation {
+            return;
+        }
+        self.insert(project, object, value);
+        // An invalidation that bumped the generation between the check and
+        // the insert may have run its removal before the insert landed.
+        if self.generation() != generation {
+            self.entries.remove(&CacheKey { project, object });
+        }
+    }
+
     /// Drops the entry of one object.
     pub fn invalidate(&self, project: ProjectId, object: ObjectId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.remove(&CacheKey { project, object });
     }
 
     /// Drops every entry of a project (its key-encryption key changed).
     pub fn invalidate_project(&self, project: ProjectId) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.retain(|k, _| k.project != project);
     }
 
     /// Drops everything (root key change).
     pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.clear();
     }
 
@@ -164,6 +201,20 @@ mod tests {
         assert!(cache.get(b, o3).is_some());
         cache.clear();
         assert!(cache.get(b, o3).is_none());
+    }
+
+    #[test]
+    fn a_read_that_straddles_an_invalidation_is_not_cached() {
+        let cache = KeyCache::new(16, Duration::from_secs(60));
+        let (p, o) = (ProjectId::generate(), ObjectId::generate());
+        let before = cache.generation();
+        // Another task revokes the object while this one reads the old row.
+        cache.invalidate(p, o);
+        cache.insert_since(p, o, Arc::new("pre-revoke"), before);
+        assert!(cache.get(p, o).is_none());
+        let now = cache.generation();
+        cache.insert_since(p, o, Arc::new("post-revoke"), now);
+        assert_eq!(cache.get(p, o).as_deref(), Some(&"post-revoke"));
     }
 
     #[test]

@@ -430,6 +430,52 @@ async fn server_owned_attributes_cannot_be_modified() {
     assert!(matches!(bad.await, Err(Error::InvalidAttribute { .. })));
 }
 
+/// Get is served from the object cache; every change must show through it.
+#[tokio::test]
+async fn get_sees_every_change_through_the_object_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kms, project) = install(dir.path()).await;
+    let a = actor();
+    let key = kms
+        .create_key(&a, project, KeySpec::Aes256, Template::default())
+        .await
+        .unwrap();
+    let first = kms.get(&a, project, key).await.unwrap();
+    assert_eq!(first.attributes.state, State::PreActive);
+    kms.modify_attributes(&a, project, key, |x| {
+        x.names.push(Name::text("ledger"));
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let renamed = kms.get(&a, project, key).await.unwrap();
+    assert_eq!(renamed.attributes.primary_name(), Some("ledger"));
+    assert!(renamed.revision > first.revision);
+    kms.activate(&a, project, key).await.unwrap();
+    assert_eq!(
+        kms.get(&a, project, key).await.unwrap().attributes.state,
+        State::Active
+    );
+    kms.revoke(
+        &a,
+        project,
+        key,
+        reason(RevocationReasonCode::CessationOfOperation),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        kms.get(&a, project, key).await.unwrap().attributes.state,
+        State::Deactivated
+    );
+    kms.destroy(&a, project, key).await.unwrap();
+    assert!(matches!(
+        kms.get(&a, project, key).await,
+        Err(Error::WrongLifecycleState { .. })
+    ));
+}
+
 // ---- integrity: rows and blobs edited outside Strongroom ----
 
 async fn two_keys(

@@ -163,7 +163,7 @@ impl Kms {
             .audit(event(id))
             .audit(event(base));
         self.inner.store.commit(tx).await?;
-        self.inner.cache.invalidate(project, base);
+        self.forget(project, base);
         Ok(id)
     }
 }

@@ -173,7 +173,7 @@ impl Kms {
             tx = tx.audit(who.event(event_action(ev)).project(project).object(id));
         }
         self.inner.store.commit(tx).await?;
-        self.inner.cache.invalidate(project, id);
+        self.forget(project, id);
         if let Some(r) = resident {
             self.destroy_resident(actor, project, id, &r).await;
         }

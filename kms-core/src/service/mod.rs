@@ -57,6 +57,7 @@ use crate::error::{Error, Result};
 use crate::hierarchy::seal_file::{SealFile, SealedTerm};
 use crate::hierarchy::{RootError, RootKey, RootOfTrust, SealContext};
 use crate::ids::InstallId;
+use crate::object::ManagedObject;
 use crate::store::{self, Store, StoreOptions, Transaction};
 
 /// How to open an install.
@@ -144,6 +145,10 @@ struct Inner {
     ring: ring::RootRing,
     projects: projects::ProjectKeys,
     cache: KeyCache<UsableKey>,
+    /// Authenticated, decrypted objects as Get returns them, so a Get of a
+    /// hot object costs no database read; invalidated with `cache` (see
+    /// [`Kms::forget`]).
+    objects: KeyCache<ManagedObject>,
     audit: audit_queue::AuditQueue,
     chain: Arc<AuditChain>,
     /// The root of trust that seals `root.seal` now: the one this process
@@ -274,6 +279,7 @@ impl Kms {
                 ring,
                 projects: projects::ProjectKeys::default(),
                 cache: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
+                objects: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
                 chain,
                 root: std::sync::RwLock::new(root),
                 data_dir: opts.data_dir.clone(),
@@ -315,7 +321,21 @@ impl Kms {
     /// Operators use it after editing an object elsewhere; benchmarks use it
     /// to measure a cache miss.
     pub fn forget_cached_key(&self, project: crate::ids::ProjectId, id: crate::ids::ObjectId) {
+        self.forget(project, id);
+    }
+
+    /// Drops everything cached about one object. Every change to a stored
+    /// object calls it after its commit.
+    pub(crate) fn forget(&self, project: crate::ids::ProjectId, id: crate::ids::ObjectId) {
         self.inner.cache.invalidate(project, id);
+        self.inner.objects.invalidate(project, id);
+    }
+
+    /// Drops everything cached about a project's objects (its key-encryption
+    /// key changed).
+    pub(crate) fn forget_project(&self, project: crate::ids::ProjectId) {
+        self.inner.cache.invalidate_project(project);
+        self.inner.objects.invalidate_project(project);
     }
 
     /// Waits until every key-use audit event queued so far is committed.

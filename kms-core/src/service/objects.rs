@@ -410,8 +410,12 @@ impl Kms {
     }
 
     async fn get_inner(&self, project: ProjectId, id: ObjectId) -> Result<ManagedObject> {
-        let (record, kek) = self.load(project, id).await?;
-        let mut attributes = codec::attributes_of(&record, &kek)?;
+        let stored = self.stored_object(project, id).await?;
+        let ManagedObject {
+            mut attributes,
+            material,
+            revision,
+        } = ManagedObject::clone(&stored);
         let now = OffsetDateTime::now_utc();
         attributes.state = lifecycle::effective_state(
             attributes.state,
@@ -421,15 +425,33 @@ impl Kms {
         )
         .0;
         lifecycle::require(attributes.state, Operation::Get)?;
-        let material = codec::material_of(&record, &kek)?;
         if let Some(KeyMaterial::Resident(_)) = material {
             return Err(Error::NotExtractable(id));
         }
         Ok(ManagedObject {
             attributes,
             material,
-            revision: record.revision,
+            revision,
         })
+    }
+
+    /// The object as stored (state not advanced by its dates), from the
+    /// object cache or read, authenticated, decrypted and cached now.
+    async fn stored_object(&self, project: ProjectId, id: ObjectId) -> Result<Arc<ManagedObject>> {
+        if let Some(object) = self.inner.objects.get(project, id) {
+            return Ok(object);
+        }
+        let generation = self.inner.objects.generation();
+        let (record, kek) = self.load(project, id).await?;
+        let object = Arc::new(ManagedObject {
+            attributes: codec::attributes_of(&record, &kek)?,
+            material: codec::material_of(&record, &kek)?,
+            revision: record.revision,
+        });
+        self.inner
+            .objects
+            .insert_since(project, id, Arc::clone(&object), generation);
+        Ok(object)
     }
 
     /// Changes attributes with `change`, which may not touch the ones only
@@ -496,7 +518,7 @@ impl Kms {
                     .object(id),
             );
         self.inner.store.commit(tx).await?;
-        self.inner.cache.invalidate(project, id);
+        self.forget(project, id);
         Ok(after)
     }
 

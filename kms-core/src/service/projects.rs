@@ -162,7 +162,7 @@ impl Kms {
             );
         self.inner.store.commit(tx).await?;
         self.inner.projects.insert(Arc::new(kek), true);
-        self.inner.cache.invalidate_project(project);
+        self.forget_project(project);
         Ok(version)
     }
 

@@ -72,7 +72,7 @@ impl Kms {
             .audit(actor.event("object.rekey").project(project).object(new_id))
             .audit(actor.event("object.rekey").project(project).object(id));
         self.inner.store.commit(tx).await?;
-        self.inner.cache.invalidate(project, id);
+        self.forget(project, id);
         Ok(new_id)
     }
 
@@ -167,8 +167,8 @@ impl Kms {
             .audit(event(private_id))
             .audit(event(public_id));
         self.inner.store.commit(tx).await?;
-        self.inner.cache.invalidate(project, private_id);
-        self.inner.cache.invalidate(project, public_id);
+        self.forget(project, private_id);
+        self.forget(project, public_id);
         Ok(pair)
     }
 }

@@ -22,6 +22,7 @@ impl Kms {
         if let Some(key) = self.inner.cache.get(project, id) {
             return Ok(key);
         }
+        let generation = self.inner.cache.generation();
         let (record, kek) = self.load(project, id).await?;
         let attributes = codec::attributes_of(&record, &kek)?;
         let material = codec::material_of(&record, &kek)?.ok_or(Error::WrongLifecycleState {
@@ -29,7 +30,9 @@ impl Kms {
             operation: Operation::Process,
         })?;
         let key = Arc::new(UsableKey::prepare(&attributes, material)?);
-        self.inner.cache.insert(project, id, Arc::clone(&key));
+        self.inner
+            .cache
+            .insert_since(project, id, Arc::clone(&key), generation);
         Ok(key)
     }
 
