@@ -134,15 +134,15 @@ async fn archived_objects_are_off_line_until_recovered() {
     let mask = |m: i32| vec![Ttlv::integer(Tag::STORAGE_STATUS_MASK, m)];
     assert_eq!(
         located(&one(&mut c, 4, Op::LOCATE, vec![]).await),
-        [other.clone()]
+        std::slice::from_ref(&other)
     );
     assert_eq!(
         located(&one(&mut c, 4, Op::LOCATE, mask(1)).await),
-        [other.clone()]
+        std::slice::from_ref(&other)
     );
     assert_eq!(
         located(&one(&mut c, 4, Op::LOCATE, mask(2)).await),
-        [id.clone()]
+        std::slice::from_ref(&id)
     );
     let mut both = located(&one(&mut c, 4, Op::LOCATE, mask(3)).await);
     both.sort();
@@ -320,7 +320,7 @@ async fn alternative_names_exist_from_kmip_1_2_and_are_located() {
     let find = |v: &str| vec![alternative_name(v)];
     assert_eq!(
         located(&one(&mut c, 4, Op::LOCATE, find("XXA012A2")).await),
-        [id.clone()]
+        std::slice::from_ref(&id)
     );
     assert!(located(&one(&mut c, 4, Op::LOCATE, find("nope")).await).is_empty());
 
