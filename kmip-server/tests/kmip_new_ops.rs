@@ -701,7 +701,7 @@ async fn query_lease_allocation_async_and_unsupported_objects() {
         5
     );
 
-    // Only on-line storage exists.
+    // Nothing is archived yet: only the on-line mask finds the keys.
     let locate = |mask: i32| vec![Ttlv::integer(Tag::STORAGE_STATUS_MASK, mask)];
     let item = one(&mut c, 4, Op::LOCATE, locate(1)).await;
     assert!(payload(&item).child(Tag::UNIQUE_IDENTIFIER).is_some());

@@ -325,7 +325,7 @@ fn must_pass_files() -> Vec<PathBuf> {
     MUST_PASS.iter().map(|f| vectors().join(f)).collect()
 }
 
-/// Mandatory vectors this server passes (159 of the 187 in v1.0, v1.3 and
+/// Mandatory vectors this server passes (167 of the 187 in v1.0, v1.3 and
 /// v1.4); a regression fails the test.
 const MUST_PASS: &[&str] = &[
     "v1.0/mandatory/AKLC-M-1-10.xml",
@@ -395,16 +395,19 @@ const MUST_PASS: &[&str] = &[
     "v1.3/mandatory/CS-AC-M-5-13.xml",
     "v1.3/mandatory/CS-AC-M-6-13.xml",
     "v1.3/mandatory/CS-AC-M-7-13.xml",
+    "v1.3/mandatory/CS-AC-M-8-13.xml",
     "v1.3/mandatory/CS-BC-M-1-13.xml",
     "v1.3/mandatory/CS-BC-M-10-13.xml",
     "v1.3/mandatory/CS-BC-M-11-13.xml",
     "v1.3/mandatory/CS-BC-M-12-13.xml",
     "v1.3/mandatory/CS-BC-M-13-13.xml",
+    "v1.3/mandatory/CS-BC-M-14-13.xml",
     "v1.3/mandatory/CS-BC-M-2-13.xml",
     "v1.3/mandatory/CS-BC-M-3-13.xml",
     "v1.3/mandatory/CS-BC-M-4-13.xml",
     "v1.3/mandatory/CS-BC-M-5-13.xml",
     "v1.3/mandatory/CS-BC-M-6-13.xml",
+    "v1.3/mandatory/CS-BC-M-7-13.xml",
     "v1.3/mandatory/CS-BC-M-8-13.xml",
     "v1.3/mandatory/CS-BC-M-9-13.xml",
     "v1.3/mandatory/CS-RNG-M-1-13.xml",
@@ -436,6 +439,7 @@ const MUST_PASS: &[&str] = &[
     "v1.3/mandatory/SUITEB_128-M-1-13.xml",
     "v1.3/mandatory/SUITEB_192-M-1-13.xml",
     "v1.3/mandatory/TL-M-1-13.xml",
+    "v1.3/mandatory/TL-M-2-13.xml",
     "v1.4/mandatory/AKLC-M-1-14.xml",
     "v1.4/mandatory/AKLC-M-2-14.xml",
     "v1.4/mandatory/AKLC-M-3-14.xml",
@@ -444,6 +448,7 @@ const MUST_PASS: &[&str] = &[
     "v1.4/mandatory/CS-AC-M-5-14.xml",
     "v1.4/mandatory/CS-AC-M-6-14.xml",
     "v1.4/mandatory/CS-AC-M-7-14.xml",
+    "v1.4/mandatory/CS-AC-M-8-14.xml",
     "v1.4/mandatory/CS-AC-M-OAEP-1-14.xml",
     "v1.4/mandatory/CS-AC-M-OAEP-2-14.xml",
     "v1.4/mandatory/CS-AC-M-OAEP-3-14.xml",
@@ -455,11 +460,13 @@ const MUST_PASS: &[&str] = &[
     "v1.4/mandatory/CS-BC-M-11-14.xml",
     "v1.4/mandatory/CS-BC-M-12-14.xml",
     "v1.4/mandatory/CS-BC-M-13-14.xml",
+    "v1.4/mandatory/CS-BC-M-14-14.xml",
     "v1.4/mandatory/CS-BC-M-2-14.xml",
     "v1.4/mandatory/CS-BC-M-3-14.xml",
     "v1.4/mandatory/CS-BC-M-4-14.xml",
     "v1.4/mandatory/CS-BC-M-5-14.xml",
     "v1.4/mandatory/CS-BC-M-6-14.xml",
+    "v1.4/mandatory/CS-BC-M-7-14.xml",
     "v1.4/mandatory/CS-BC-M-8-14.xml",
     "v1.4/mandatory/CS-BC-M-9-14.xml",
     "v1.4/mandatory/CS-RNG-M-1-14.xml",
@@ -487,6 +494,7 @@ const MUST_PASS: &[&str] = &[
     "v1.4/mandatory/SUITEB_128-M-1-14.xml",
     "v1.4/mandatory/SUITEB_192-M-1-14.xml",
     "v1.4/mandatory/TL-M-1-14.xml",
+    "v1.4/mandatory/TL-M-2-14.xml",
 ];
 
 #[tokio::test]

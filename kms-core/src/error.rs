@@ -24,6 +24,19 @@ pub enum Error {
     #[error("operation {operation} is not permitted on an object in state {state}")]
     WrongLifecycleState { state: State, operation: Operation },
 
+    /// The object is in archival storage (KMIP Archive): it must be
+    /// recovered before anything else is done with it.
+    #[error("object {0} is archived; recover it first")]
+    ObjectArchived(ObjectId),
+
+    /// The key's Process Start Date or Protect Stop Date forbids this use now.
+    #[error("object {id} may not be used for that now: {reason}")]
+    OutsideUsePeriod { id: ObjectId, reason: &'static str },
+
+    /// The key's Usage Limits Count is smaller than what the use would take.
+    #[error("the Usage Limits of object {0} are exhausted: {1} units requested, {2} left")]
+    UsageLimitExhausted(ObjectId, i64, i64),
+
     /// An attribute value is malformed or not allowed here.
     #[error("invalid attribute {name}: {reason}")]
     InvalidAttribute { name: &'static str, reason: String },

@@ -32,6 +32,8 @@ pub enum OperationError {
     IllegalOperation(String),
     #[error("permission denied: {0}")]
     PermissionDenied(String),
+    #[error("object archived: {0}")]
+    ObjectArchived(String),
     #[error("index out of bounds: {0}")]
     IndexOutOfBounds(String),
     #[error("key format type not supported: {0}")]
@@ -60,6 +62,7 @@ impl OperationError {
             Self::CryptographicFailure(_) => ResultReason::CRYPTOGRAPHIC_FAILURE,
             Self::IllegalOperation(_) => ResultReason::ILLEGAL_OPERATION,
             Self::PermissionDenied(_) => ResultReason::PERMISSION_DENIED,
+            Self::ObjectArchived(_) => ResultReason::OBJECT_ARCHIVED,
             Self::IndexOutOfBounds(_) => ResultReason::INDEX_OUT_OF_BOUNDS,
             Self::KeyFormatTypeNotSupported(_) => ResultReason::KEY_FORMAT_TYPE_NOT_SUPPORTED,
             Self::KeyValueNotPresent(_) => ResultReason::KEY_VALUE_NOT_PRESENT,
@@ -84,6 +87,7 @@ impl OperationError {
             | Self::CryptographicFailure(m)
             | Self::IllegalOperation(m)
             | Self::PermissionDenied(m)
+            | Self::ObjectArchived(m)
             | Self::IndexOutOfBounds(m)
             | Self::KeyFormatTypeNotSupported(m)
             | Self::KeyValueNotPresent(m)
@@ -115,6 +119,12 @@ impl From<KmsError> for OperationError {
             KmsError::ProjectNotFound(_) => Self::ItemNotFound(text),
             KmsError::WrongLifecycleState { .. } => Self::PermissionDenied(text),
             KmsError::UsageNotPermitted(..) => Self::PermissionDenied(text),
+            KmsError::ObjectArchived(_) => Self::ObjectArchived(text),
+            // A Protect Stop Date passed, a Process Start Date not reached
+            // or Usage Limits spent: the object may not be used so now, as
+            // the OASIS vectors (CS-BC-M-7, CS-BC-M-14, CS-AC-M-8) expect.
+            KmsError::OutsideUsePeriod { .. } => Self::PermissionDenied(text),
+            KmsError::UsageLimitExhausted(..) => Self::PermissionDenied(text),
             KmsError::InvalidAttribute { .. } => Self::InvalidField(text),
             KmsError::InvalidRequest(_) => Self::IllegalOperation(text),
             KmsError::Crypto(_) => Self::CryptographicFailure(text),

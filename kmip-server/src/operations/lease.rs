@@ -3,9 +3,13 @@
 //! This server sets no lease policy: a lease is granted for any object in
 //! a state that can still be used (not Destroyed, not Compromised) with a
 //! Lease Time of zero, which §4.17 defines as "no lease interval is
-//! effective", with the object's Last Change Date. It keeps no Usage
-//! Limits attribute, and §4.18 says an allocation for an object without
-//! one is an error: Illegal Operation, once the object is found.
+//! effective", with the object's Last Change Date.
+//!
+//! Get Usage Allocation takes the requested units from the object's Usage
+//! Limits Count, durably, for a client that protects data itself
+//! (`Kms::allocate_usage`). An object without Usage Limits is Illegal
+//! Operation (§4.18 says it is an error); one that may not protect now, or
+//! has fewer units left, Permission Denied.
 
 use kms_core::lifecycle::State;
 
@@ -39,9 +43,9 @@ pub async fn obtain_lease(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
 pub async fn get_usage_allocation(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     fields(payload, &[Tag::UNIQUE_IDENTIFIER, Tag::USAGE_LIMITS_COUNT])?;
     let id = ctx.object_id(payload)?;
-    payload.required(Tag::USAGE_LIMITS_COUNT)?.as_i64()?;
-    ctx.kms.attributes(ctx.project(), id).await?;
-    Err(OperationError::IllegalOperation(
-        "the object has no Usage Limits attribute (this server keeps none)".into(),
-    ))
+    let units = payload.required(Tag::USAGE_LIMITS_COUNT)?.as_i64()?;
+    ctx.kms
+        .allocate_usage(ctx.actor, ctx.project(), id, units)
+        .await?;
+    Ok(response(vec![uid(id)]))
 }

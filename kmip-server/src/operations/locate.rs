@@ -2,8 +2,9 @@
 //! that match every attribute given. Two values of a date attribute are a
 //! range; any other attribute matches when the object holds that value.
 //! Maximum Items and (1.3+) Offset Items page the result; Located Items
-//! (1.3+) counts every match. Storage Status Mask: every object is on-line
-//! (no archive), so only a mask with the On-line bit finds anything.
+//! (1.3+) counts every match. Storage Status Mask (§9.1.3.3.2): On-line
+//! (1) finds objects without an Archive Date, Archival (2) archived ones;
+//! without a mask only on-line objects are searched.
 //! Object Group Member: Default is an ordinary search; Fresh (objects never
 //! served) is Feature Not Supported, as nothing records what was served.
 //!
@@ -24,13 +25,17 @@ use crate::ttlv::{Tag, Ttlv, Value};
 
 const SEARCH_LIMIT: u64 = 10_000;
 
-/// Storage Status Mask bit On-line Storage (KMIP 1.4 §9.1.3.3.2).
+/// Storage Status Mask bits On-line and Archival Storage (KMIP 1.4 §9.1.3.3.2).
 const STORAGE_ONLINE: i32 = 0x1;
+const STORAGE_ARCHIVAL: i32 = 0x2;
 /// Object Group Member Group Member Fresh (KMIP 1.4 §9.1.3.2.33).
 const GROUP_MEMBER_FRESH: u32 = 1;
 
 const DATES: &[&str] = &[
     "Initial Date",
+    "Process Start Date",
+    "Protect Stop Date",
+    "Archive Date",
     "Activation Date",
     "Deactivation Date",
     "Destroy Date",
@@ -43,14 +48,12 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     let mut max_items = None;
     let mut offset = 0usize;
     let mut filters: BTreeMap<String, Vec<Ttlv>> = BTreeMap::new();
-    let mut online = true;
+    let mut storage = STORAGE_ONLINE;
     for item in payload.as_structure()? {
         match item.tag {
             Tag::MAXIMUM_ITEMS => max_items = Some(non_negative(item)?),
             Tag::OFFSET_ITEMS if ctx.version.minor >= 3 => offset = non_negative(item)?,
-            // Every object is on-line: this server keeps no archive, so a
-            // mask without the On-line bit matches nothing.
-            Tag::STORAGE_STATUS_MASK => online = item.as_i32()? & STORAGE_ONLINE != 0,
+            Tag::STORAGE_STATUS_MASK => storage = item.as_i32()?,
             Tag::OBJECT_GROUP_MEMBER if ctx.version.minor >= 1 => {
                 if item.as_enum()? == GROUP_MEMBER_FRESH {
                     return Err(OperationError::FeatureNotSupported(
@@ -74,13 +77,14 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
         }
     }
     let query = store_query(&filters)?;
-    let found = if online {
+    let found = if storage & (STORAGE_ONLINE | STORAGE_ARCHIVAL) != 0 {
         ctx.kms.locate(ctx.project(), query).await?
     } else {
         Vec::new()
     };
     let matching: Vec<&Attributes> = found
         .iter()
+        .filter(|a| in_storage(a, storage))
         .filter(|a| {
             filters
                 .iter()
@@ -106,6 +110,16 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
             .map(|a| uid(a.unique_identifier)),
     );
     Ok(response(out))
+}
+
+/// Whether the object is in a storage the mask selects.
+fn in_storage(a: &Attributes, mask: i32) -> bool {
+    let bit = if a.is_archived() {
+        STORAGE_ARCHIVAL
+    } else {
+        STORAGE_ONLINE
+    };
+    mask & bit != 0
 }
 
 fn non_negative(item: &Ttlv) -> OpResult<usize> {

@@ -18,6 +18,7 @@
 
 mod activate;
 mod add_attribute;
+mod archive;
 mod asynchronous;
 mod certify;
 mod check;
@@ -44,6 +45,7 @@ mod mac;
 mod mac_verify;
 mod modify_attribute;
 mod query;
+mod recover;
 mod register;
 mod rekey;
 mod rekey_key_pair;
@@ -211,6 +213,8 @@ pub const SUPPORTED: &[(Operation, i32)] = &[
     (Operation::CERTIFY, 0),
     (Operation::OBTAIN_LEASE, 0),
     (Operation::GET_USAGE_ALLOCATION, 0),
+    (Operation::ARCHIVE, 0),
+    (Operation::RECOVER, 0),
     (Operation::CANCEL, 0),
     (Operation::POLL, 0),
     (Operation::RE_KEY_KEY_PAIR, 1),
@@ -249,6 +253,8 @@ pub const IMPLEMENTED: &[Operation] = &[
     Operation::CERTIFY,
     Operation::OBTAIN_LEASE,
     Operation::GET_USAGE_ALLOCATION,
+    Operation::ARCHIVE,
+    Operation::RECOVER,
     Operation::CANCEL,
     Operation::POLL,
     Operation::DISCOVER_VERSIONS,
@@ -315,6 +321,8 @@ pub async fn dispatch(ctx: &Context<'_>, operation: Operation, payload: &Ttlv) -
         Operation::CERTIFY => certify::handle(ctx, payload).await,
         Operation::OBTAIN_LEASE => lease::obtain_lease(ctx, payload).await,
         Operation::GET_USAGE_ALLOCATION => lease::get_usage_allocation(ctx, payload).await,
+        Operation::ARCHIVE => archive::handle(ctx, payload).await,
+        Operation::RECOVER => recover::handle(ctx, payload).await,
         Operation::CANCEL => asynchronous::cancel(ctx, payload).await,
         Operation::POLL => asynchronous::poll(ctx, payload).await,
         Operation::RE_KEY_KEY_PAIR => rekey_key_pair::handle(ctx, payload).await,

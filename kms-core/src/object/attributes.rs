@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::enums::*;
 use crate::error::{Error, Result};
 use crate::ids::{ObjectId, ProjectId};
-use crate::lifecycle::State;
+use crate::lifecycle::{Operation, State};
 
 bitflags::bitflags! {
     /// KMIP Cryptographic Usage Mask (section 3.19).
@@ -106,6 +106,87 @@ pub struct CryptographicParameters {
     pub p_source: Option<Vec<u8>>,
 }
 
+/// KMIP Usage Limits (§3.21): how much protection a key may still apply.
+/// `count` is what is left of `total`; every protecting use (and every Get
+/// Usage Allocation) takes its cost from it in the same database
+/// transaction that records the new count, so concurrent uses never spend
+/// one unit twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageLimits {
+    pub total: i64,
+    pub count: i64,
+    pub unit: UsageLimitsUnit,
+}
+
+impl UsageLimits {
+    /// Limits as a client sets them: the count starts at the total (§3.21:
+    /// the server ignores a count given when the object is made).
+    pub fn new(total: i64, unit: UsageLimitsUnit) -> Self {
+        Self {
+            total,
+            count: total,
+            unit,
+        }
+    }
+
+    /// The units one use of `bytes` bytes costs.
+    pub fn cost(&self, bytes: usize) -> i64 {
+        match self.unit {
+            UsageLimitsUnit::Byte => i64::try_from(bytes).unwrap_or(i64::MAX),
+            UsageLimitsUnit::Object => 1,
+        }
+    }
+
+    /// Whether any unit has been spent: from then on §3.21 freezes the
+    /// total and forbids deleting the attribute.
+    pub fn started(&self) -> bool {
+        self.count != self.total
+    }
+}
+
+/// KMIP Alternative Name (§3.40, KMIP 1.2 and later). An object may have several.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlternativeName {
+    pub value: String,
+    pub name_type: AlternativeNameType,
+}
+
+/// KMIP Application Specific Information (§3.36): a namespace and the
+/// application's data in it. An object may have several.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationSpecificInformation {
+    pub namespace: String,
+    pub data: Option<String>,
+}
+
+/// When a key may apply and process protection (KMIP §3.25 Process Start
+/// Date, §3.26 Protect Stop Date), on top of what its state allows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UsePeriod {
+    pub process_start: Option<OffsetDateTime>,
+    pub protect_stop: Option<OffsetDateTime>,
+}
+
+impl UsePeriod {
+    /// Refuses protection once the Protect Stop Date is reached and
+    /// processing before the Process Start Date.
+    pub fn check(&self, id: ObjectId, operation: Operation, now: OffsetDateTime) -> Result<()> {
+        let refused = match operation {
+            Operation::Protect if self.protect_stop.is_some_and(|d| d <= now) => {
+                Some("its Protect Stop Date has passed")
+            }
+            Operation::Process if self.process_start.is_some_and(|d| d > now) => {
+                Some("its Process Start Date has not been reached")
+            }
+            _ => None,
+        };
+        match refused {
+            Some(reason) => Err(Error::OutsideUsePeriod { id, reason }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The value of a custom attribute (KMIP "x-" attributes), typed as KMIP types it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value")]
@@ -164,6 +245,26 @@ pub struct Attributes {
     pub digests: Vec<Digest>,
     pub revocation_reason: Option<RevocationReason>,
     pub custom: BTreeMap<String, CustomValue>,
+    /// KMIP 1.4 §3.25; keys only. Fixed once reached.
+    #[serde(with = "time::serde::timestamp::option", default)]
+    pub process_start_date: Option<OffsetDateTime>,
+    /// KMIP 1.4 §3.26; keys only. Fixed once reached.
+    #[serde(with = "time::serde::timestamp::option", default)]
+    pub protect_stop_date: Option<OffsetDateTime>,
+    /// KMIP 1.4 §3.32: set by Archive, removed by Recover. An object with
+    /// an Archive Date is off-line: only Recover, Locate with the archival
+    /// Storage Status Mask bit and the date-driven sweep reach it.
+    #[serde(with = "time::serde::timestamp::option", default)]
+    pub archive_date: Option<OffsetDateTime>,
+    /// KMIP 1.4 §3.21; keys only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_limits: Option<UsageLimits>,
+    /// KMIP 1.4 §3.40 (KMIP 1.2 and later).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternative_names: Vec<AlternativeName>,
+    /// KMIP 1.4 §3.36.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub application_specific_information: Vec<ApplicationSpecificInformation>,
     /// Set by the server on an HSM-resident key: the provider that holds it
     /// (`pkcs11`). Such a key is sensitive and not extractable (KMIP 1.4
     /// Sensitive = true, Extractable = false); its material is never served.
@@ -199,6 +300,12 @@ impl Attributes {
             digests: Vec::new(),
             revocation_reason: None,
             custom: BTreeMap::new(),
+            process_start_date: None,
+            protect_stop_date: None,
+            archive_date: None,
+            usage_limits: None,
+            alternative_names: Vec::new(),
+            application_specific_information: Vec::new(),
             resident_in: None,
         }
     }
@@ -208,14 +315,38 @@ impl Attributes {
         self.names.first().map(|n| n.value.as_str())
     }
 
+    /// Whether the object is in archival storage (off-line).
+    pub fn is_archived(&self) -> bool {
+        self.archive_date.is_some()
+    }
+
+    /// Refuses every use of an archived object: it must be recovered first.
+    pub fn require_online(&self) -> Result<()> {
+        match self.is_archived() {
+            true => Err(Error::ObjectArchived(self.unique_identifier)),
+            false => Ok(()),
+        }
+    }
+
+    /// Its Process Start and Protect Stop Dates.
+    pub fn use_period(&self) -> UsePeriod {
+        UsePeriod {
+            process_start: self.process_start_date,
+            protect_stop: self.protect_stop_date,
+        }
+    }
+
+    /// Whether the object is a key, the only objects Usage Limits, Process
+    /// Start Date and Protect Stop Date apply to.
+    fn is_key(&self) -> bool {
+        matches!(
+            self.object_type,
+            ObjectType::SymmetricKey | ObjectType::PrivateKey | ObjectType::PublicKey
+        )
+    }
+
     /// Checks the bounds and the rules a client cannot be trusted to keep.
     pub fn validate(&self) -> Result<()> {
-        fn bad(name: &'static str, reason: impl Into<String>) -> Error {
-            Error::InvalidAttribute {
-                name,
-                reason: reason.into(),
-            }
-        }
         if self.names.len() > limits::MAX_NAMES {
             return Err(bad("Name", format!("at most {} names", limits::MAX_NAMES)));
         }
@@ -264,7 +395,86 @@ impl Attributes {
         {
             return Err(bad("Deactivation Date", "earlier than the Activation Date"));
         }
+        self.validate_key_attributes()?;
+        self.validate_lists()
+    }
+
+    /// Process Start Date, Protect Stop Date and Usage Limits: keys only,
+    /// within the lifetime KMIP §3.21, §3.25 and §3.26 allow.
+    fn validate_key_attributes(&self) -> Result<()> {
+        let keyed = [
+            ("Process Start Date", self.process_start_date.is_some()),
+            ("Protect Stop Date", self.protect_stop_date.is_some()),
+            ("Usage Limits", self.usage_limits.is_some()),
+        ];
+        for (name, set) in keyed {
+            if set && !self.is_key() {
+                return Err(bad(
+                    name,
+                    format!("does not apply to a {}", self.object_type),
+                ));
+            }
+        }
+        if let (Some(a), Some(p)) = (self.activation_date, self.process_start_date)
+            && p < a
+        {
+            return Err(bad(
+                "Process Start Date",
+                "earlier than the Activation Date",
+            ));
+        }
+        if let (Some(d), Some(p)) = (self.deactivation_date, self.protect_stop_date)
+            && p > d
+        {
+            return Err(bad("Protect Stop Date", "later than the Deactivation Date"));
+        }
+        if let Some(l) = self.usage_limits
+            && (l.total < 0 || l.count < 0 || l.count > l.total)
+        {
+            return Err(bad(
+                "Usage Limits",
+                "the total must not be negative and the count must be between 0 and the total",
+            ));
+        }
         Ok(())
+    }
+
+    /// Alternative Names and Application Specific Information: bounded
+    /// like Names.
+    fn validate_lists(&self) -> Result<()> {
+        let text_ok = |t: &str| !t.is_empty() && t.len() <= limits::MAX_TEXT;
+        if self.alternative_names.len() > limits::MAX_NAMES
+            || !self.alternative_names.iter().all(|n| text_ok(&n.value))
+        {
+            return Err(bad(
+                "Alternative Name",
+                format!("at most {} names of 1 to 1024 bytes", limits::MAX_NAMES),
+            ));
+        }
+        if self.application_specific_information.len() > limits::MAX_GROUPS
+            || !self.application_specific_information.iter().all(|i| {
+                text_ok(&i.namespace)
+                    && i.data
+                        .as_deref()
+                        .is_none_or(|d| d.len() <= limits::MAX_TEXT)
+            })
+        {
+            return Err(bad(
+                "Application Specific Information",
+                format!(
+                    "at most {} entries, namespaces of 1 to 1024 bytes and data of at most 1024",
+                    limits::MAX_GROUPS
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn bad(name: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidAttribute {
+        name,
+        reason: reason.into(),
     }
 }
 

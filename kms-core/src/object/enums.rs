@@ -187,6 +187,27 @@ kmip_enum!(
     }
 );
 
+kmip_enum!(
+    /// KMIP Usage Limits Unit (§9.1.3.2.31): what a Usage Limits count counts.
+    UsageLimitsUnit {
+        Byte = 1 => "Byte",
+        Object = 2 => "Object",
+    }
+);
+
+kmip_enum!(
+    /// KMIP Alternative Name Type (§9.1.3.2.34, KMIP 1.2 and later).
+    AlternativeNameType {
+        UninterpretedTextString = 1 => "Uninterpreted Text String",
+        Uri = 2 => "URI",
+        ObjectSerialNumber = 3 => "Object Serial Number",
+        EmailAddress = 4 => "Email Address",
+        DnsName = 5 => "DNS Name",
+        X500DistinguishedName = 6 => "X.500 Distinguished Name",
+        IpAddress = 7 => "IP Address",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

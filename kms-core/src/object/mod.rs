@@ -8,8 +8,8 @@ pub mod attributes;
 pub mod enums;
 
 pub use attributes::{
-    Attributes, CryptographicParameters, CustomValue, Digest, Link, Name, RevocationReason,
-    UsageMask,
+    AlternativeName, ApplicationSpecificInformation, Attributes, CryptographicParameters,
+    CustomValue, Digest, Link, Name, RevocationReason, UsageLimits, UsageMask, UsePeriod,
 };
 pub use enums::*;
 

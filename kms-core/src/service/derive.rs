@@ -87,8 +87,7 @@ impl Kms {
         mut template: Template,
     ) -> Result<ObjectId> {
         let len = output.len_bytes()?;
-        let (record, base_kek) = self.load(project, base).await?;
-        let base_attrs = codec::attributes_of(&record, &base_kek)?;
+        let (record, base_kek, base_attrs) = self.load_online(project, base).await?;
         let state = lifecycle::effective_state(
             base_attrs.state,
             base_attrs.activation_date,
@@ -97,6 +96,9 @@ impl Kms {
         )
         .0;
         lifecycle::require(state, Operation::Protect)?;
+        base_attrs
+            .use_period()
+            .check(base, Operation::Protect, OffsetDateTime::now_utc())?;
         if !base_attrs
             .cryptographic_usage_mask
             .contains(UsageMask::DERIVE_KEY)

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ObjectId, ProjectId};
 use crate::lifecycle::{self, Operation, State};
 use crate::object::{
-    Attributes, CryptographicAlgorithm, CryptographicParameters, KeyMaterial, UsageMask,
+    Attributes, CryptographicAlgorithm, CryptographicParameters, KeyMaterial, UsageMask, UsePeriod,
 };
 use crate::resident::ResidentMaterial;
 
@@ -39,6 +39,10 @@ pub struct UsableKey {
     activation_date: Option<OffsetDateTime>,
     deactivation_date: Option<OffsetDateTime>,
     usage: UsageMask,
+    period: UsePeriod,
+    /// The key has Usage Limits: every protecting use spends from the
+    /// stored count (`usage_limits`), never from anything cached here.
+    limited: bool,
     profile: KeyProfile,
     pub(super) prepared: Prepared,
 }
@@ -100,6 +104,8 @@ impl UsableKey {
             activation_date: attributes.activation_date,
             deactivation_date: attributes.deactivation_date,
             usage: attributes.cryptographic_usage_mask,
+            period: attributes.use_period(),
+            limited: attributes.usage_limits.is_some(),
             profile: KeyProfile {
                 algorithm: attributes.cryptographic_algorithm,
                 length: attributes.cryptographic_length,
@@ -135,14 +141,22 @@ impl UsableKey {
         .0
     }
 
-    /// Checks that the lifecycle and the usage mask allow `operation` for `usage`.
+    /// Whether protecting uses must spend from the stored Usage Limits.
+    pub(super) fn limited(&self) -> bool {
+        self.limited
+    }
+
+    /// Checks that the lifecycle, the Process Start / Protect Stop Dates
+    /// and the usage mask allow `operation` for `usage`.
     pub(super) fn check(
         &self,
         operation: Operation,
         usage: UsageMask,
         name: &'static str,
     ) -> Result<()> {
-        lifecycle::require(self.state_at(OffsetDateTime::now_utc()), operation)?;
+        let now = OffsetDateTime::now_utc();
+        lifecycle::require(self.state_at(now), operation)?;
+        self.period.check(self.id, operation, now)?;
         if !self.usage.contains(usage) {
             return Err(Error::UsageNotPermitted(self.id, name));
         }

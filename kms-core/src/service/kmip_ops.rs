@@ -74,7 +74,8 @@ impl Kms {
         aad: &[u8],
         data: &[u8],
     ) -> Result<SymmetricCiphertext> {
-        let check = Check::new(Operation::Protect, UsageMask::ENCRYPT, "Encrypt");
+        let check =
+            Check::new(Operation::Protect, UsageMask::ENCRYPT, "Encrypt").spending(data.len());
         self.with_material(
             actor,
             project,
@@ -152,7 +153,8 @@ impl Kms {
         label: &[u8],
         data: &[u8],
     ) -> Result<Vec<u8>> {
-        let check = Check::new(Operation::Protect, UsageMask::ENCRYPT, "Encrypt");
+        let check =
+            Check::new(Operation::Protect, UsageMask::ENCRYPT, "Encrypt").spending(data.len());
         self.with_material(actor, project, id, "key.encrypt", check, |_, material| {
             let key = match material {
                 KeyMaterial::PublicKeySpki(der) => RsaEncryptingKey::from_spki_der(der)?,
@@ -199,7 +201,8 @@ impl Kms {
         hash: HmacAlgorithm,
         data: &[u8],
     ) -> Result<Vec<u8>> {
-        let check = Check::new(Operation::Protect, UsageMask::MAC_GENERATE, "MAC Generate");
+        let check = Check::new(Operation::Protect, UsageMask::MAC_GENERATE, "MAC Generate")
+            .spending(data.len());
         self.with_material(actor, project, id, "key.mac", check, |_, material| {
             let KeyMaterial::Symmetric(k) = material else {
                 return Err(not("a symmetric key"));
@@ -247,7 +250,8 @@ impl Kms {
         scheme: &WrapScheme,
         key_value: &[u8],
     ) -> Result<Vec<u8>> {
-        let check = Check::new(Operation::Protect, UsageMask::WRAP_KEY, "Wrap Key");
+        let check = Check::new(Operation::Protect, UsageMask::WRAP_KEY, "Wrap Key")
+            .spending(key_value.len());
         self.with_material(
             actor,
             project,
@@ -286,7 +290,7 @@ impl Kms {
         check: Check,
         op: impl FnOnce(&Attributes, &KeyMaterial) -> Result<T>,
     ) -> Result<T> {
-        let result = self.use_material(project, id, check, op).await;
+        let result = self.use_material(actor, project, id, check, op).await;
         let outcome = match &result {
             Ok(_) => "success",
             Err(e) => failure_code(e),
@@ -306,23 +310,28 @@ impl Kms {
 
     async fn use_material<T>(
         &self,
+        actor: &Actor,
         project: ProjectId,
         id: ObjectId,
         check: Check,
         op: impl FnOnce(&Attributes, &KeyMaterial) -> Result<T>,
     ) -> Result<T> {
-        let (record, kek) = self.load(project, id).await?;
-        let attrs = codec::attributes_of(&record, &kek)?;
+        let (record, kek, attrs) = self.load_online(project, id).await?;
+        let now = OffsetDateTime::now_utc();
         let state = lifecycle::effective_state(
             attrs.state,
             attrs.activation_date,
             attrs.deactivation_date,
-            OffsetDateTime::now_utc(),
+            now,
         )
         .0;
         lifecycle::require(state, check.operation)?;
+        attrs.use_period().check(id, check.operation, now)?;
         if !attrs.cryptographic_usage_mask.contains(check.usage) {
             return Err(Error::UsageNotPermitted(id, check.name));
+        }
+        if let (Some(bytes), Some(_)) = (check.spends, attrs.usage_limits) {
+            self.spend_usage(actor, project, id, bytes).await?;
         }
         let material = codec::material_of(&record, &kek)?.ok_or(Error::WrongLifecycleState {
             state,
@@ -337,6 +346,9 @@ struct Check {
     operation: Operation,
     usage: UsageMask,
     name: &'static str,
+    /// A protecting use over this many bytes, spent from the key's Usage
+    /// Limits if it has them.
+    spends: Option<usize>,
 }
 
 impl Check {
@@ -345,6 +357,14 @@ impl Check {
             operation,
             usage,
             name,
+            spends: None,
+        }
+    }
+
+    fn spending(self, bytes: usize) -> Self {
+        Self {
+            spends: Some(bytes),
+            ..self
         }
     }
 }

@@ -130,6 +130,11 @@ impl Kms {
     ) -> Result<Attributes> {
         let (record, kek) = self.load(project, id).await?;
         let mut a = codec::attributes_of(&record, &kek)?;
+        // The sweep (no event) applies due dates to archived objects too;
+        // a client's Activate, Revoke or Destroy needs the object on-line.
+        if event.is_some() {
+            a.require_online()?;
+        }
         let now = truncate_to_second(OffsetDateTime::now_utc());
         let (state, mut events) =
             lifecycle::effective_state(a.state, a.activation_date, a.deactivation_date, now);

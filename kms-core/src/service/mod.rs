@@ -36,6 +36,8 @@ mod resident_ops;
 mod ring;
 mod root_ops;
 mod root_rotation;
+mod storage_ops;
+mod usage_limits;
 mod use_ops;
 
 use std::path::PathBuf;

@@ -15,9 +15,9 @@ use crate::ids::{ObjectId, ProjectId};
 use crate::lifecycle::{self, Operation, State};
 use crate::object::attributes::truncate_to_second;
 use crate::object::{
-    Attributes, CryptographicAlgorithm, CryptographicParameters, CustomValue, Digest,
-    HashingAlgorithm, KeyFormatType, KeyMaterial, Link, LinkType, ManagedObject, Name, ObjectType,
-    UsageMask,
+    AlternativeName, ApplicationSpecificInformation, Attributes, CryptographicAlgorithm,
+    CryptographicParameters, CustomValue, Digest, HashingAlgorithm, KeyFormatType, KeyMaterial,
+    Link, LinkType, ManagedObject, Name, ObjectType, UsageLimits, UsageMask,
 };
 use crate::store::{ObjectQuery, ObjectRecord, Transaction, Write};
 
@@ -35,6 +35,13 @@ pub struct Template {
     pub links: Vec<Link>,
     pub cryptographic_parameters: Option<CryptographicParameters>,
     pub custom: BTreeMap<String, CustomValue>,
+    /// Keys only (KMIP §3.25, §3.26).
+    pub process_start_date: Option<OffsetDateTime>,
+    pub protect_stop_date: Option<OffsetDateTime>,
+    /// Keys only (KMIP §3.21); the count starts at the total whatever it says.
+    pub usage_limits: Option<UsageLimits>,
+    pub alternative_names: Vec<AlternativeName>,
+    pub application_specific_information: Vec<ApplicationSpecificInformation>,
     /// Where a generated key lives. For a key pair, the private template's
     /// location decides; the public key is always an ordinary object.
     pub location: KeyLocation,
@@ -140,6 +147,13 @@ pub(super) fn build_attributes(
     a.contact_information = template.contact_information;
     a.links = template.links;
     a.custom = template.custom;
+    a.process_start_date = template.process_start_date.map(truncate_to_second);
+    a.protect_stop_date = template.protect_stop_date.map(truncate_to_second);
+    a.usage_limits = template
+        .usage_limits
+        .map(|l| UsageLimits::new(l.total, l.unit));
+    a.alternative_names = template.alternative_names;
+    a.application_specific_information = template.application_specific_information;
     a.digests = digest_of(material).into_iter().collect();
     // KMIP transition 1: an Activation Date already reached makes the new
     // object Active at once (and a passed Deactivation Date, Deactivated).
@@ -370,10 +384,23 @@ impl Kms {
         Ok((record, kek))
     }
 
+    /// Like [`Kms::load`], with the row's attributes decoded, refusing an
+    /// archived object: every operation except Archive, Recover, Locate
+    /// and the date-driven sweep reads objects through here.
+    pub(super) async fn load_online(
+        &self,
+        project: ProjectId,
+        id: ObjectId,
+    ) -> Result<(ObjectRecord, Arc<ProjectKek>, Attributes)> {
+        let (record, kek) = self.load(project, id).await?;
+        let attributes = codec::attributes_of(&record, &kek)?;
+        attributes.require_online()?;
+        Ok((record, kek, attributes))
+    }
+
     /// The attributes of an object, with date-driven transitions applied.
     pub async fn attributes(&self, project: ProjectId, id: ObjectId) -> Result<Attributes> {
-        let (record, kek) = self.load(project, id).await?;
-        let mut a = codec::attributes_of(&record, &kek)?;
+        let (_, _, mut a) = self.load_online(project, id).await?;
         a.state = lifecycle::effective_state(
             a.state,
             a.activation_date,
@@ -416,6 +443,7 @@ impl Kms {
             material,
             revision,
         } = ManagedObject::clone(&stored);
+        attributes.require_online()?;
         let now = OffsetDateTime::now_utc();
         attributes.state = lifecycle::effective_state(
             attributes.state,
@@ -464,8 +492,7 @@ impl Kms {
         id: ObjectId,
         change: impl FnOnce(&mut Attributes) -> Result<()>,
     ) -> Result<Attributes> {
-        let (record, kek) = self.load(project, id).await?;
-        let before = codec::attributes_of(&record, &kek)?;
+        let (record, kek, before) = self.load_online(project, id).await?;
         lifecycle::require(before.state, Operation::ModifyAttributes)?;
         let mut after = before.clone();
         change(&mut after)?;
@@ -479,7 +506,8 @@ impl Kms {
             && after.digests == before.digests
             && after.cryptographic_algorithm == before.cryptographic_algorithm
             && after.cryptographic_length == before.cryptographic_length
-            && after.resident_in == before.resident_in;
+            && after.resident_in == before.resident_in
+            && after.archive_date == before.archive_date;
         if !server_owned_unchanged {
             return Err(Error::InvalidRequest(
                 "that attribute is set by the server and cannot be changed".into(),
@@ -492,6 +520,8 @@ impl Kms {
             });
         }
         let now = truncate_to_second(OffsetDateTime::now_utc());
+        check_use_period_change(&before, &after, now)?;
+        check_usage_limits_change(&before, &after)?;
         after.last_change_date = now;
         // Moving the Activation or Deactivation Date into the past applies
         // the transition now (KMIP 3.22 transitions 4 and 6).
@@ -524,7 +554,9 @@ impl Kms {
 
     /// Objects of `project` matching `query` (its project field is replaced
     /// by `project`), with their attributes. Rows that fail authentication
-    /// are an error, never silently skipped.
+    /// are an error, never silently skipped. Archived objects are included:
+    /// [`Attributes::is_archived`] tells them apart, so a caller chooses
+    /// the storage it searches (KMIP's Storage Status Mask).
     pub async fn locate(&self, project: ProjectId, query: ObjectQuery) -> Result<Vec<Attributes>> {
         let query = ObjectQuery {
             project: Some(project),
@@ -544,10 +576,74 @@ impl Kms {
     }
 }
 
+/// KMIP §3.25 and §3.26: Process Start and Protect Stop Dates change only
+/// while the object is Pre-Active or Active and the date has not been
+/// reached, and are never deleted.
+fn check_use_period_change(
+    before: &Attributes,
+    after: &Attributes,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let dates = [
+        (
+            "Process Start Date",
+            before.process_start_date,
+            after.process_start_date,
+        ),
+        (
+            "Protect Stop Date",
+            before.protect_stop_date,
+            after.protect_stop_date,
+        ),
+    ];
+    for (name, old, new) in dates {
+        if old == new {
+            continue;
+        }
+        let reason = if new.is_none() {
+            "cannot be deleted"
+        } else if !matches!(before.state, State::PreActive | State::Active) {
+            "can only change while Pre-Active or Active"
+        } else if old.is_some_and(|d| d <= now) {
+            "cannot change once reached"
+        } else {
+            continue;
+        };
+        return Err(Error::InvalidAttribute {
+            name,
+            reason: reason.into(),
+        });
+    }
+    Ok(())
+}
+
+/// KMIP §3.21: a client never sets the Usage Limits Count; it may set or
+/// correct the total and unit, or delete the attribute, only until the
+/// first unit is spent.
+fn check_usage_limits_change(before: &Attributes, after: &Attributes) -> Result<()> {
+    let refuse = |reason: &str| {
+        Err(Error::InvalidAttribute {
+            name: "Usage Limits",
+            reason: reason.into(),
+        })
+    };
+    match (before.usage_limits, after.usage_limits) {
+        (old, new) if old == new => Ok(()),
+        (Some(old), _) if old.started() => refuse("cannot change once the object has been used"),
+        (_, Some(new)) if new.count != new.total => {
+            refuse("the Usage Limits Count is set by the server")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A short, stable code for an error, used as the audit record's result.
 pub(super) fn failure_code(e: &Error) -> &'static str {
     match e {
         Error::ObjectNotFound(_) => "not_found",
+        Error::ObjectArchived(_) => "object_archived",
+        Error::OutsideUsePeriod { .. } => "outside_use_period",
+        Error::UsageLimitExhausted(..) => "usage_limit_exhausted",
         Error::ProjectNotFound(_) => "project_not_found",
         Error::WrongLifecycleState { .. } => "wrong_lifecycle_state",
         Error::UsageNotPermitted(..) => "usage_not_permitted",

@@ -38,8 +38,7 @@ impl Kms {
         id: ObjectId,
         offset: Option<Duration>,
     ) -> Result<ObjectId> {
-        let (record, old_kek) = self.load(project, id).await?;
-        let old = codec::attributes_of(&record, &old_kek)?;
+        let (record, old_kek, old) = self.load_online(project, id).await?;
         if old.object_type != ObjectType::SymmetricKey {
             return Err(Error::InvalidRequest(
                 "Re-key replaces symmetric keys; use Re-key Key Pair for key pairs".into(),
@@ -85,8 +84,8 @@ impl Kms {
         private_id: ObjectId,
         offset: Option<Duration>,
     ) -> Result<CreatedPair> {
-        let (private_record, private_kek) = self.load(project, private_id).await?;
-        let old_private = codec::attributes_of(&private_record, &private_kek)?;
+        let (private_record, private_kek, old_private) =
+            self.load_online(project, private_id).await?;
         if old_private.object_type != ObjectType::PrivateKey {
             return Err(Error::InvalidRequest(
                 "Re-key Key Pair names the private key of the pair".into(),
@@ -101,8 +100,7 @@ impl Kms {
             .ok_or_else(|| {
                 Error::InvalidRequest("the private key has no Public Key Link".into())
             })?;
-        let (public_record, public_kek) = self.load(project, public_id).await?;
-        let old_public = codec::attributes_of(&public_record, &public_kek)?;
+        let (public_record, public_kek, old_public) = self.load_online(project, public_id).await?;
         let spec = spec_of(&old_private)?;
         let GeneratedKey::Pair {
             private_pkcs8,
@@ -232,6 +230,10 @@ fn replacement(
         }],
         cryptographic_parameters: old.cryptographic_parameters.clone(),
         custom: old.custom.clone(),
+        // A new key starts with the whole total (build_attributes resets
+        // the count).
+        usage_limits: old.usage_limits,
+        application_specific_information: old.application_specific_information.clone(),
         ..Template::default()
     };
     let (alg, len) = algorithm_of(spec);

@@ -23,8 +23,7 @@ impl Kms {
             return Ok(key);
         }
         let generation = self.inner.cache.generation();
-        let (record, kek) = self.load(project, id).await?;
-        let attributes = codec::attributes_of(&record, &kek)?;
+        let (record, kek, attributes) = self.load_online(project, id).await?;
         let material = codec::material_of(&record, &kek)?.ok_or(Error::WrongLifecycleState {
             state: attributes.state,
             operation: Operation::Process,
@@ -96,6 +95,7 @@ impl Kms {
         let result = async {
             let key = self.usable_key(project, id).await?;
             key.check(Operation::Protect, UsageMask::ENCRYPT, "Encrypt")?;
+            self.spend_if_limited(actor, &key, plaintext.len()).await?;
             match &key.prepared {
                 Prepared::Aead(k) => Ok(k.seal(aad, plaintext)?),
                 Prepared::ResidentAead(r) => self.resident_encrypt(r, aad, plaintext).await,
@@ -138,14 +138,17 @@ impl Kms {
         id: ObjectId,
         data: &[u8],
     ) -> Result<Vec<u8>> {
-        self.use_key(actor, project, id, "key.mac", |key| {
+        let result = async {
+            let key = self.usable_key(project, id).await?;
             key.check(Operation::Protect, UsageMask::MAC_GENERATE, "MAC Generate")?;
+            self.spend_if_limited(actor, &key, data.len()).await?;
             match &key.prepared {
                 Prepared::Hmac(k) => Ok(k.sign(data)),
                 _ => Err(Error::InvalidRequest("the key is not an HMAC key".into())),
             }
-        })
-        .await
+        }
+        .await;
+        self.audited(actor, project, id, "key.mac", result).await
     }
 
     /// Checks an HMAC in constant time.
@@ -181,6 +184,7 @@ impl Kms {
         let result = async {
             let key = self.usable_key(project, id).await?;
             key.check(Operation::Protect, UsageMask::SIGN, "Sign")?;
+            self.spend_if_limited(actor, &key, data.len()).await?;
             match &key.prepared {
                 Prepared::Signing(k, _) if is_digest => Ok(k.sign_digest(scheme, data)?),
                 Prepared::Signing(k, _) => Ok(k.sign(scheme, data)?),

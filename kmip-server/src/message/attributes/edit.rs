@@ -24,6 +24,11 @@ const SETTABLE: &[&str] = &[
     "Object Group",
     "Link",
     "Contact Information",
+    "Process Start Date",
+    "Protect Stop Date",
+    "Usage Limits",
+    "Alternative Name",
+    "Application Specific Information",
 ];
 
 /// Attributes the server sets; a client may read, never write them.
@@ -40,10 +45,14 @@ const SERVER_OWNED: &[&str] = &[
     "Revocation Reason",
     "Last Change Date",
     "Digest",
+    "Archive Date",
 ];
 
 fn multi_instance(name: &str) -> bool {
-    matches!(name, "Name" | "Object Group" | "Link")
+    matches!(
+        name,
+        "Name" | "Object Group" | "Link" | "Alternative Name" | "Application Specific Information"
+    )
 }
 
 /// Refuses names a client may not write.
@@ -89,6 +98,26 @@ pub fn add(a: &mut Attributes, attr: &WireAttribute) -> OpResult<u32> {
             a.links.push(parse::link(value)?);
             Ok(index(a.links.len() - 1))
         }
+        "Alternative Name" if a.alternative_names.len() >= limits::MAX_NAMES => {
+            Err(too_many("Alternative Name", limits::MAX_NAMES))
+        }
+        "Alternative Name" => {
+            a.alternative_names.push(parse::alternative_name(value)?);
+            Ok(index(a.alternative_names.len() - 1))
+        }
+        "Application Specific Information"
+            if a.application_specific_information.len() >= limits::MAX_GROUPS =>
+        {
+            Err(too_many(
+                "Application Specific Information",
+                limits::MAX_GROUPS,
+            ))
+        }
+        "Application Specific Information" => {
+            let info = parse::application_specific_information(value)?;
+            a.application_specific_information.push(info);
+            Ok(index(a.application_specific_information.len() - 1))
+        }
         name if has_value(a, name) => Err(OperationError::IllegalOperation(format!(
             "{name} has a single instance, which is already set; modify it instead"
         ))),
@@ -113,6 +142,15 @@ pub fn modify(a: &mut Attributes, attr: &WireAttribute) -> OpResult<u32> {
         "Name" => *a.names.get_mut(slot).ok_or_else(missing)? = parse::name(value)?,
         "Object Group" => *a.object_groups.get_mut(slot).ok_or_else(missing)? = parse::text(value)?,
         "Link" => *a.links.get_mut(slot).ok_or_else(missing)? = parse::link(value)?,
+        "Alternative Name" => {
+            *a.alternative_names.get_mut(slot).ok_or_else(missing)? =
+                parse::alternative_name(value)?
+        }
+        "Application Specific Information" => {
+            *a.application_specific_information
+                .get_mut(slot)
+                .ok_or_else(missing)? = parse::application_specific_information(value)?
+        }
         name if i != 0 || !has_value(a, name) => return Err(missing()),
         _ => set_single(a, attr)?,
     }
@@ -123,7 +161,12 @@ pub fn modify(a: &mut Attributes, attr: &WireAttribute) -> OpResult<u32> {
 pub fn delete(a: &mut Attributes, name: &str, index: Option<u32>) -> OpResult<()> {
     check_settable(name)?;
     check_state(a, name)?;
-    if matches!(name, "Cryptographic Usage Mask" | "Activation Date") {
+    // §3.25 and §3.26: Process Start and Protect Stop Dates are not
+    // deletable by a client.
+    if matches!(
+        name,
+        "Cryptographic Usage Mask" | "Activation Date" | "Process Start Date" | "Protect Stop Date"
+    ) {
         return Err(OperationError::PermissionDenied(format!(
             "attribute {name} cannot be deleted"
         )));
@@ -141,7 +184,10 @@ pub fn delete(a: &mut Attributes, name: &str, index: Option<u32>) -> OpResult<()
         "Name" => remove(&mut a.names, slot),
         "Object Group" => remove(&mut a.object_groups, slot),
         "Link" => remove(&mut a.links, slot),
+        "Alternative Name" => remove(&mut a.alternative_names, slot),
+        "Application Specific Information" => remove(&mut a.application_specific_information, slot),
         _ if i != 0 => None,
+        "Usage Limits" => a.usage_limits.take().map(drop),
         "Cryptographic Parameters" => a.cryptographic_parameters.take().map(drop),
         "Deactivation Date" => a.deactivation_date.take().map(drop),
         "Contact Information" => a.contact_information.take().map(drop),
@@ -155,7 +201,9 @@ pub fn delete(a: &mut Attributes, name: &str, index: Option<u32>) -> OpResult<()
 fn check_state(a: &Attributes, name: &str) -> OpResult<()> {
     let allowed = match name {
         "Activation Date" => a.state == State::PreActive,
-        "Deactivation Date" => matches!(a.state, State::PreActive | State::Active),
+        "Deactivation Date" | "Process Start Date" | "Protect Stop Date" => {
+            matches!(a.state, State::PreActive | State::Active)
+        }
         _ => true,
     };
     if allowed {
@@ -175,6 +223,9 @@ fn has_value(a: &Attributes, name: &str) -> bool {
         "Activation Date" => a.activation_date.is_some(),
         "Deactivation Date" => a.deactivation_date.is_some(),
         "Contact Information" => a.contact_information.is_some(),
+        "Process Start Date" => a.process_start_date.is_some(),
+        "Protect Stop Date" => a.protect_stop_date.is_some(),
+        "Usage Limits" => a.usage_limits.is_some(),
         _ if multi_instance(name) => false,
         custom => a.custom.contains_key(custom),
     }
@@ -190,6 +241,9 @@ fn set_single(a: &mut Attributes, attr: &WireAttribute) -> OpResult<()> {
         "Activation Date" => a.activation_date = Some(parse::date(value)?),
         "Deactivation Date" => a.deactivation_date = Some(parse::date(value)?),
         "Contact Information" => a.contact_information = Some(parse::text(value)?),
+        "Process Start Date" => a.process_start_date = Some(parse::date(value)?),
+        "Protect Stop Date" => a.protect_stop_date = Some(parse::date(value)?),
+        "Usage Limits" => a.usage_limits = Some(parse::usage_limits(value)?),
         custom => {
             a.custom.insert(custom.to_owned(), parse::custom(value)?);
         }

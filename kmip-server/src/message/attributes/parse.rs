@@ -2,8 +2,9 @@
 
 use kms_core::object::attributes::limits::MAX_TEXT;
 use kms_core::object::{
-    BlockCipherMode, CryptographicAlgorithm, CryptographicParameters, CustomValue,
-    HashingAlgorithm, Link, LinkType, Name, NameType, PaddingMethod, UsageMask,
+    AlternativeName, AlternativeNameType, ApplicationSpecificInformation, BlockCipherMode,
+    CryptographicAlgorithm, CryptographicParameters, CustomValue, HashingAlgorithm, Link, LinkType,
+    Name, NameType, PaddingMethod, UsageLimits, UsageLimitsUnit, UsageMask,
 };
 use time::OffsetDateTime;
 
@@ -57,6 +58,78 @@ pub fn link(item: &Ttlv) -> OpResult<Link> {
     Ok(Link {
         link_type: known(item.required(Tag::LINK_TYPE)?, LinkType::from_kmip)?,
         linked_object_id: text(item.required(Tag::LINKED_OBJECT_IDENTIFIER)?)?,
+    })
+}
+
+/// Refuses a field of structure `item` other than `allowed`.
+fn only(item: &Ttlv, allowed: &[Tag]) -> OpResult<()> {
+    match item
+        .as_structure()?
+        .iter()
+        .find(|c| !allowed.contains(&c.tag))
+    {
+        Some(c) => Err(invalid(format!("{} does not contain {}", item.tag, c.tag))),
+        None => Ok(()),
+    }
+}
+
+/// Usage Limits (§3.21). A Usage Limits Count from the client is ignored
+/// as §3.21 says for new objects: the count starts at the total, and only
+/// the server changes it afterwards.
+pub fn usage_limits(item: &Ttlv) -> OpResult<UsageLimits> {
+    only(
+        item,
+        &[
+            Tag::USAGE_LIMITS_TOTAL,
+            Tag::USAGE_LIMITS_COUNT,
+            Tag::USAGE_LIMITS_UNIT,
+        ],
+    )?;
+    let total = item.required(Tag::USAGE_LIMITS_TOTAL)?.as_i64()?;
+    if total < 0 {
+        return Err(invalid("Usage Limits Total is negative"));
+    }
+    if let Some(count) = item.child(Tag::USAGE_LIMITS_COUNT) {
+        count.as_i64()?;
+    }
+    let unit = known(
+        item.required(Tag::USAGE_LIMITS_UNIT)?,
+        UsageLimitsUnit::from_kmip,
+    )?;
+    Ok(UsageLimits::new(total, unit))
+}
+
+/// Alternative Name (§3.40).
+pub fn alternative_name(item: &Ttlv) -> OpResult<AlternativeName> {
+    only(
+        item,
+        &[Tag::ALTERNATIVE_NAME_VALUE, Tag::ALTERNATIVE_NAME_TYPE],
+    )?;
+    Ok(AlternativeName {
+        value: text(item.required(Tag::ALTERNATIVE_NAME_VALUE)?)?,
+        name_type: known(
+            item.required(Tag::ALTERNATIVE_NAME_TYPE)?,
+            AlternativeNameType::from_kmip,
+        )?,
+    })
+}
+
+/// Application Specific Information (§3.36); the Application Data may be
+/// absent (KMIP 1.3 lets the server choose it; this server leaves it out).
+pub fn application_specific_information(item: &Ttlv) -> OpResult<ApplicationSpecificInformation> {
+    only(item, &[Tag::APPLICATION_NAMESPACE, Tag::APPLICATION_DATA])?;
+    let data = match item.child(Tag::APPLICATION_DATA) {
+        Some(d) if d.as_text()?.len() > MAX_TEXT => {
+            return Err(invalid(format!(
+                "Application Data is over {MAX_TEXT} bytes"
+            )));
+        }
+        Some(d) => Some(d.as_text()?.to_owned()),
+        None => None,
+    };
+    Ok(ApplicationSpecificInformation {
+        namespace: text(item.required(Tag::APPLICATION_NAMESPACE)?)?,
+        data,
     })
 }
 

@@ -98,6 +98,11 @@ pub fn parts(project: ProjectId, attrs: &[WireAttribute]) -> OpResult<TemplatePa
         links: scratch.links,
         cryptographic_parameters: scratch.cryptographic_parameters,
         custom: scratch.custom,
+        process_start_date: scratch.process_start_date,
+        protect_stop_date: scratch.protect_stop_date,
+        usage_limits: scratch.usage_limits,
+        alternative_names: scratch.alternative_names,
+        application_specific_information: scratch.application_specific_information,
         ..Template::default()
     };
     Ok(parts)

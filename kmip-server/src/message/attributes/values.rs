@@ -2,7 +2,8 @@
 //! instance order.
 
 use kms_core::object::{
-    Attributes, CryptographicParameters, CustomValue, Digest, Link, Name, RevocationReason,
+    AlternativeName, ApplicationSpecificInformation, Attributes, CryptographicParameters,
+    CustomValue, Digest, Link, Name, RevocationReason, UsageLimits,
 };
 use time::OffsetDateTime;
 
@@ -116,6 +117,35 @@ fn revocation_reason(r: &RevocationReason) -> Ttlv {
     Ttlv::structure(Tag::ATTRIBUTE_VALUE, children)
 }
 
+fn usage_limits(l: &UsageLimits) -> Ttlv {
+    Ttlv::structure(
+        Tag::ATTRIBUTE_VALUE,
+        vec![
+            Ttlv::long_integer(Tag::USAGE_LIMITS_TOTAL, l.total),
+            Ttlv::long_integer(Tag::USAGE_LIMITS_COUNT, l.count),
+            Ttlv::enumeration(Tag::USAGE_LIMITS_UNIT, l.unit.to_kmip()),
+        ],
+    )
+}
+
+fn alternative_name(n: &AlternativeName) -> Ttlv {
+    Ttlv::structure(
+        Tag::ATTRIBUTE_VALUE,
+        vec![
+            Ttlv::text(Tag::ALTERNATIVE_NAME_VALUE, n.value.clone()),
+            Ttlv::enumeration(Tag::ALTERNATIVE_NAME_TYPE, n.name_type.to_kmip()),
+        ],
+    )
+}
+
+fn application_specific_information(i: &ApplicationSpecificInformation) -> Ttlv {
+    let mut children = vec![Ttlv::text(Tag::APPLICATION_NAMESPACE, i.namespace.clone())];
+    if let Some(d) = &i.data {
+        children.push(Ttlv::text(Tag::APPLICATION_DATA, d.clone()));
+    }
+    Ttlv::structure(Tag::ATTRIBUTE_VALUE, children)
+}
+
 fn custom(c: &CustomValue) -> Ttlv {
     v(match c {
         CustomValue::Text(s) => Value::TextString(s.clone()),
@@ -163,6 +193,20 @@ pub fn values_of(a: &Attributes, name: &str, version: ProtocolVersion) -> Vec<Tt
         "Link" => a.links.iter().map(link).collect(),
         "Contact Information" => one(a.contact_information.as_deref().map(text)),
         "Digest" => a.digests.iter().map(|d| digest(d, version)).collect(),
+        "Process Start Date" => one(a.process_start_date.map(date)),
+        "Protect Stop Date" => one(a.protect_stop_date.map(date)),
+        "Archive Date" => one(a.archive_date.map(date)),
+        "Usage Limits" => one(a.usage_limits.as_ref().map(usage_limits)),
+        "Application Specific Information" => a
+            .application_specific_information
+            .iter()
+            .map(application_specific_information)
+            .collect(),
+        // KMIP 1.2 added Alternative Name; earlier versions never see it.
+        "Alternative Name" if version >= ProtocolVersion::V1_2 => {
+            a.alternative_names.iter().map(alternative_name).collect()
+        }
+        "Alternative Name" => Vec::new(),
         other => one(a.custom.get(other).map(custom)),
     }
 }
@@ -194,6 +238,12 @@ pub const KEPT: &[&str] = &[
     "Link",
     "Contact Information",
     "Digest",
+    "Process Start Date",
+    "Protect Stop Date",
+    "Archive Date",
+    "Usage Limits",
+    "Application Specific Information",
+    "Alternative Name",
 ];
 
 /// The names of every attribute the object holds at least one value of.
@@ -209,7 +259,16 @@ pub fn held_names(a: &Attributes, version: ProtocolVersion) -> Vec<String> {
 /// Attribute Index is written for multi-instance attributes only.
 pub fn attributes_named(a: &Attributes, name: &str, version: ProtocolVersion) -> Vec<Ttlv> {
     let values = values_of(a, name, version);
-    let indexed = values.len() > 1 || matches!(name, "Name" | "Object Group" | "Link" | "Digest");
+    let indexed = values.len() > 1
+        || matches!(
+            name,
+            "Name"
+                | "Object Group"
+                | "Link"
+                | "Digest"
+                | "Alternative Name"
+                | "Application Specific Information"
+        );
     values
         .into_iter()
         .enumerate()
