@@ -21,6 +21,7 @@
 //! | [`message`] | Request and Response Messages, batch items, Result Reasons ([`message::OperationError`], the one mapping from `kms_core::Error`), attributes by protocol version |
 //! | [`operations`] | one file per operation; [`operations::dispatch`] checks version support and the client's permissions |
 //! | [`processor`] | bytes in, bytes out: decode, run the batch (Stop / Continue; Undo refused), Maximum Response Size, encode |
+//! | [`streams`] | multi-part Encrypt/Decrypt in progress (Correlation Value), bounded per client and in all, forgotten when idle |
 //! | [`certify`] | the [`certify::Certifier`] trait a CA implements to back KMIP Certify |
 //! | [`client`] | [`client::KmipClient`] (name, project, permitted operations) and the [`client::ClientDirectory`] that finds one for a certificate |
 //! | [`listener`] | tokio + rustls: mutual TLS against the KMIP CA and its CRL, hot-swappable configuration, every limit, graceful shutdown |
@@ -73,5 +74,6 @@ pub mod listener;
 pub mod message;
 pub mod operations;
 pub mod processor;
+pub mod streams;
 pub mod ttlv;
 pub mod xml;

@@ -11,6 +11,8 @@
 //! - An Asynchronous Indicator is accepted and the request processed
 //!   synchronously: the server decides which operations are asynchronous
 //!   (§6.8), and this one runs none so.
+//! - Multi-part Encrypt/Decrypt state lives in one [`StreamTable`] shared
+//!   by every connection the processor serves (see [`crate::streams`]).
 //! - A response larger than the Maximum Response Size is replaced by one
 //!   whose items fail with Response Too Large.
 
@@ -27,6 +29,7 @@ use crate::message::{
     ResponseBatchItem, ResponseMessage,
 };
 use crate::operations::{Context, dispatch};
+use crate::streams::{StreamLimits, StreamTable};
 use crate::ttlv::{self, Limits, Tag, Ttlv};
 
 /// Runs KMIP messages against one `Kms`.
@@ -36,6 +39,7 @@ pub struct Processor {
     limits: Limits,
     max_batch_count: usize,
     certifier: Option<Arc<dyn Certifier>>,
+    streams: Arc<StreamTable>,
 }
 
 impl Processor {
@@ -45,7 +49,20 @@ impl Processor {
             limits,
             max_batch_count,
             certifier: None,
+            streams: Arc::new(StreamTable::new(StreamLimits::DEFAULT)),
         }
+    }
+
+    /// Bounds multi-part Encrypt/Decrypt with `limits` (see
+    /// [`crate::streams`]). Streams already open are forgotten.
+    pub fn with_stream_limits(mut self, limits: StreamLimits) -> Self {
+        self.streams = Arc::new(StreamTable::new(limits));
+        self
+    }
+
+    /// The streams in progress.
+    pub fn streams(&self) -> &StreamTable {
+        &self.streams
     }
 
     /// Backs KMIP Certify with `certifier` (see [`crate::certify`]).
@@ -107,6 +124,7 @@ impl Processor {
         let actor = Actor::new(format!("kmip:{}", client.name), Some(peer.to_string()));
         let mut ctx = Context::new(&self.kms, client, &actor, version);
         ctx.certifier = self.certifier.as_deref();
+        ctx.streams = Some(&self.streams);
         let mut items = Vec::with_capacity(message.items.len());
         for item in &message.items {
             let answered = match item {

@@ -1,18 +1,30 @@
 //! Decrypt (KMIP 1.4 §4.30): the inverse of [`super::encrypt`]. The GCM
 //! tag is the Authenticated Encryption Tag in KMIP 1.4, or the last 16
-//! bytes of the Data before. A missing IV where the mode needs one is
+//! bytes of the Data before. GCM IVs may be 1 to 128 bytes (96 bits is
+//! the usual size). A request may be one part of a multi-part operation
+//! ([`super::by_parts`]). A missing IV where the mode needs one is
 //! Invalid Message.
 
 use kms_core::crypto::aead::TAG_LEN;
+use kms_core::crypto::gcm_any_iv::MAX_IV_LEN;
 use kms_core::service::SymmetricMode;
 
+use super::by_parts::{self, Part};
 use super::cipher_plan::{self, Direction, Plan};
 use super::encrypt::NONCE_LEN;
-use super::{Context, crypto_params, fields, response, uid};
+use super::{Context, fields, response, uid};
 use crate::message::{OpResult, OperationError};
 use crate::ttlv::{Tag, Ttlv};
 
 pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
+    match by_parts::step(ctx, payload, Direction::Decrypt).await? {
+        Part::Whole(whole) => single_part(ctx, &whole).await,
+        Part::Kept(answer) => Ok(answer),
+    }
+}
+
+/// A whole message, in one request or joined from its parts.
+async fn single_part(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     fields(
         payload,
         &[
@@ -29,7 +41,6 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     )?;
     ctx.since(payload, Tag::AUTHENTICATED_ENCRYPTION_ADDITIONAL_DATA, 4)?;
     ctx.since(payload, Tag::AUTHENTICATED_ENCRYPTION_TAG, 4)?;
-    crypto_params::refuse_streaming(payload)?;
     let id = ctx.object_id(payload)?;
     let data = payload.required(Tag::DATA)?.as_bytes()?;
     let iv = payload
@@ -101,9 +112,9 @@ fn gcm_parts<'a>(
     tag_len: usize,
 ) -> OpResult<(&'a [u8], &'a [u8], &'a [u8])> {
     let nonce = iv.unwrap_or_default();
-    if nonce.len() != NONCE_LEN {
+    if nonce.is_empty() || nonce.len() > MAX_IV_LEN {
         return Err(OperationError::InvalidField(format!(
-            "the GCM IV must be {NONCE_LEN} bytes"
+            "a GCM IV is 1 to {MAX_IV_LEN} bytes ({NONCE_LEN} is usual)"
         )));
     }
     match payload.child(Tag::AUTHENTICATED_ENCRYPTION_TAG) {

@@ -2,13 +2,17 @@
 //! PKCS#1 v1.5), as [`super::cipher_plan`] chooses from the Cryptographic
 //! Parameters. An IV the server drew is returned as IV/Counter/Nonce. The
 //! GCM tag is the Authenticated Encryption Tag in KMIP 1.4; 1.2 and 1.3,
-//! which have no such field, append it to the Data.
+//! which have no such field, append it to the Data. A client GCM IV may
+//! be 1 to 128 bytes; one of 96 bits must have its first bit clear (see
+//! [`super::cipher_plan`]). A request may be one part of a multi-part
+//! operation ([`super::by_parts`]).
 
 use kms_core::crypto::aead::{TAG_LEN, is_server_nonce};
 use kms_core::service::SymmetricMode;
 
+use super::by_parts::{self, Part};
 use super::cipher_plan::{self, Direction, Plan};
-use super::{Context, crypto_params, fields, response, uid};
+use super::{Context, fields, response, uid};
 use crate::message::{OpResult, OperationError};
 use crate::ttlv::{Tag, Ttlv};
 
@@ -16,6 +20,14 @@ use crate::ttlv::{Tag, Ttlv};
 pub const NONCE_LEN: usize = 12;
 
 pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
+    match by_parts::step(ctx, payload, Direction::Encrypt).await? {
+        Part::Whole(whole) => single_part(ctx, &whole).await,
+        Part::Kept(answer) => Ok(answer),
+    }
+}
+
+/// A whole message, in one request or joined from its parts.
+async fn single_part(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
     fields(
         payload,
         &[
@@ -30,7 +42,6 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
         ],
     )?;
     ctx.since(payload, Tag::AUTHENTICATED_ENCRYPTION_ADDITIONAL_DATA, 4)?;
-    crypto_params::refuse_streaming(payload)?;
     let id = ctx.object_id(payload)?;
     let data = payload.required(Tag::DATA)?.as_bytes()?;
     let iv = payload
@@ -66,7 +77,10 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
             push_gcm(ctx, &mut out, ciphertext, Some(nonce), tag);
         }
         Plan::Symmetric(mode) => {
-            if matches!(mode, SymmetricMode::Gcm { .. }) && iv.is_some_and(is_server_nonce) {
+            // Only 96-bit IVs share the space the server draws from.
+            if matches!(mode, SymmetricMode::Gcm { .. })
+                && iv.is_some_and(|iv| iv.len() == NONCE_LEN && is_server_nonce(iv))
+            {
                 return Err(OperationError::InvalidField(
                     "AES-GCM IVs whose first bit is set are reserved for IVs the server draws; \
                      choose one with the first bit clear, or omit the IV"

@@ -44,7 +44,7 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
         .transpose()?;
     let id = ctx.object_id(payload)?;
     let object = ctx.kms.get(ctx.actor, ctx.project(), id).await?;
-    let mut body = key_block::write(&object, format)?;
+    let mut body = key_block::write(&object, format, ctx.version)?;
     if let Some(spec) = payload.child(Tag::KEY_WRAPPING_SPECIFICATION) {
         body = wrapping::wrap(ctx, spec, id, body).await?;
     }

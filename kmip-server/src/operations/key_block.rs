@@ -1,20 +1,29 @@
 //! Managed objects on the wire (KMIP 1.4 §2.2): Key Blocks of symmetric,
 //! public and private keys and secret data; certificates; opaque objects.
 //!
-//! Formats: symmetric keys as Raw or Transparent Symmetric Key; private
-//! keys as PKCS#8 or (RSA) PKCS#1; public keys as X.509
-//! (SubjectPublicKeyInfo) or (RSA) PKCS#1;
-//! certificates as X.509. Registering a wrapped or compressed key is
-//! refused; a Get wraps the Key Block it writes in [`super::wrapping`].
+//! Formats, for Register and Get alike:
+//!
+//! | object | formats |
+//! |---|---|
+//! | symmetric key | Raw, Transparent Symmetric Key |
+//! | private key | PKCS#8 (what kms-core keeps); RSA: PKCS#1, Transparent RSA Private Key ([`super::transparent_rsa`]); EC: ECPrivateKey, Transparent EC Private Key (1.3+) and Transparent ECDSA/ECDH/ECMQV Private Key ([`super::ec_formats`]) |
+//! | public key | X.509 SubjectPublicKeyInfo (what kms-core keeps); RSA: PKCS#1, Transparent RSA Public Key; EC: Transparent EC Public Key (1.3+), Transparent ECDSA/ECDH/ECMQV Public Key |
+//! | certificate | X.509 |
+//!
+//! A key registered in another format is converted to the stored form
+//! and checked by aws-lc-rs first; its Cryptographic Algorithm and Length
+//! default to the key's own and, when the Key Block states them, must
+//! agree with it. Registering a wrapped or compressed key is refused; a
+//! Get wraps the Key Block it writes in [`super::wrapping`].
 
 use kms_core::crypto::SecretBytes;
 use kms_core::object::{
     CryptographicAlgorithm, KeyMaterial, ManagedObject, ObjectType, SecretDataType,
 };
 
-use super::{fields, formats};
+use super::{ec_formats, fields, formats, transparent_rsa};
 use crate::message::attributes::parse;
-use crate::message::{OpResult, OperationError};
+use crate::message::{OpResult, OperationError, ProtocolVersion};
 use crate::ttlv::enums::{CertificateType, KeyFormatType};
 use crate::ttlv::{Tag, Ttlv, Value};
 
@@ -44,8 +53,12 @@ fn unsupported_format(format: KeyFormatType, what: &str) -> OperationError {
     ))
 }
 
-/// Reads the object of a Register request.
-pub fn read(object_type: ObjectType, object: &Ttlv) -> OpResult<Incoming> {
+/// Reads the object of a Register request at `version`.
+pub fn read(
+    object_type: ObjectType,
+    object: &Ttlv,
+    version: ProtocolVersion,
+) -> OpResult<Incoming> {
     match object_type {
         ObjectType::Certificate => {
             fields(object, &[Tag::CERTIFICATE_TYPE, Tag::CERTIFICATE_VALUE])?;
@@ -97,6 +110,9 @@ pub fn read(object_type: ObjectType, object: &Ttlv) -> OpResult<Incoming> {
         ObjectType::SymmetricKey | ObjectType::PrivateKey | ObjectType::PublicKey => {
             fields(object, &[Tag::KEY_BLOCK])?;
             let block = read_key_block(object.required(Tag::KEY_BLOCK)?)?;
+            if let Some(incoming) = read_asymmetric(object_type, &block, version)? {
+                return Ok(incoming);
+            }
             let material = match (object_type, block.format) {
                 (ObjectType::SymmetricKey, KeyFormatType::RAW) => {
                     KeyMaterial::Symmetric(block.bytes()?)
@@ -126,6 +142,100 @@ pub fn read(object_type: ObjectType, object: &Ttlv) -> OpResult<Incoming> {
             })
         }
     }
+}
+
+/// The transparent RSA and EC formats and ECPrivateKey, or `None` for the
+/// formats [`read`] handles itself.
+fn read_asymmetric(
+    object_type: ObjectType,
+    block: &KeyBlock<'_>,
+    version: ProtocolVersion,
+) -> OpResult<Option<Incoming>> {
+    use CryptographicAlgorithm as A;
+    let f = block.format;
+    let (material, algorithm, bits) = match object_type {
+        ObjectType::PrivateKey if f == KeyFormatType::TRANSPARENT_RSA_PRIVATE_KEY => {
+            let (der, bits) = transparent_rsa::read_private(block.material)?;
+            (KeyMaterial::PrivateKeyPkcs8(der), A::Rsa, bits)
+        }
+        ObjectType::PrivateKey if f == KeyFormatType::EC_PRIVATE_KEY => {
+            let hint = block.length.and_then(ec_formats::curve_of_bits);
+            let (der, curve) = ec_formats::read_ec_private_key(block.bytes()?.expose(), hint)?;
+            (
+                KeyMaterial::PrivateKeyPkcs8(der),
+                A::Ecdsa,
+                ec_formats::curve_bits(curve),
+            )
+        }
+        ObjectType::PrivateKey if is_transparent_ec(f, version, Half::Private) => {
+            let (der, curve) = ec_formats::read_transparent_private(block.material)?;
+            (
+                KeyMaterial::PrivateKeyPkcs8(der),
+                A::Ecdsa,
+                ec_formats::curve_bits(curve),
+            )
+        }
+        ObjectType::PublicKey if f == KeyFormatType::TRANSPARENT_RSA_PUBLIC_KEY => {
+            let (der, bits) = transparent_rsa::read_public(block.material)?;
+            (KeyMaterial::PublicKeySpki(der), A::Rsa, bits)
+        }
+        ObjectType::PublicKey if is_transparent_ec(f, version, Half::Public) => {
+            let (der, curve) = ec_formats::read_transparent_public(block.material)?;
+            (
+                KeyMaterial::PublicKeySpki(der),
+                A::Ecdsa,
+                ec_formats::curve_bits(curve),
+            )
+        }
+        _ => return Ok(None),
+    };
+    let family_matches = match block.algorithm {
+        None => true,
+        Some(stated) => stated == algorithm || (algorithm == A::Ecdsa && stated == A::Ec),
+    };
+    if !family_matches || block.length.is_some_and(|l| l != bits) {
+        return Err(OperationError::InvalidField(format!(
+            "the Key Block's Cryptographic Algorithm or Length does not match the key \
+             ({} of {bits} bits)",
+            algorithm.kmip_name()
+        )));
+    }
+    Ok(Some(Incoming {
+        material,
+        algorithm: Some(block.algorithm.unwrap_or(algorithm)),
+        length: Some(bits),
+    }))
+}
+
+/// Which half of a key pair a format carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Half {
+    Private,
+    Public,
+}
+
+/// Whether `f` is a transparent EC format for `half` that `version`
+/// defines: the ECDSA/ECDH/ECMQV ones since 1.0, the EC ones since 1.3.
+fn is_transparent_ec(f: KeyFormatType, version: ProtocolVersion, half: Half) -> bool {
+    let (legacy, ec) = match half {
+        Half::Private => (
+            [
+                KeyFormatType::TRANSPARENT_ECDSA_PRIVATE_KEY,
+                KeyFormatType::TRANSPARENT_ECDH_PRIVATE_KEY,
+                KeyFormatType::TRANSPARENT_ECMQV_PRIVATE_KEY,
+            ],
+            KeyFormatType::TRANSPARENT_EC_PRIVATE_KEY,
+        ),
+        Half::Public => (
+            [
+                KeyFormatType::TRANSPARENT_ECDSA_PUBLIC_KEY,
+                KeyFormatType::TRANSPARENT_ECDH_PUBLIC_KEY,
+                KeyFormatType::TRANSPARENT_ECMQV_PUBLIC_KEY,
+            ],
+            KeyFormatType::TRANSPARENT_EC_PUBLIC_KEY,
+        ),
+    };
+    legacy.contains(&f) || (f == ec && version.minor >= 3)
 }
 
 struct KeyBlock<'a> {
@@ -185,8 +295,13 @@ fn read_key_block(block: &Ttlv) -> OpResult<KeyBlock<'_>> {
     })
 }
 
-/// The object structure a Get returns, in `format` (or the default one).
-pub fn write(object: &ManagedObject, format: Option<KeyFormatType>) -> OpResult<Ttlv> {
+/// The object structure a Get at `version` returns, in `format` (or the
+/// default one).
+pub fn write(
+    object: &ManagedObject,
+    format: Option<KeyFormatType>,
+    version: ProtocolVersion,
+) -> OpResult<Ttlv> {
     let a = &object.attributes;
     let material = object.material.as_ref().ok_or_else(|| {
         OperationError::ItemNotFound(format!(
@@ -238,6 +353,20 @@ pub fn write(object: &ManagedObject, format: Option<KeyFormatType>) -> OpResult<
                 let pkcs1 = formats::pkcs8_to_pkcs1(der.expose())?;
                 vec![block(KeyFormatType::PKCS_1, raw(pkcs1.expose()))]
             }
+            KeyFormatType::TRANSPARENT_RSA_PRIVATE_KEY => vec![block(
+                KeyFormatType::TRANSPARENT_RSA_PRIVATE_KEY,
+                transparent_rsa::write_private(der.expose())?,
+            )],
+            KeyFormatType::EC_PRIVATE_KEY => {
+                let sec1 = ec_formats::write_ec_private_key(der.expose())?;
+                vec![block(KeyFormatType::EC_PRIVATE_KEY, raw(sec1.expose()))]
+            }
+            f if is_transparent_ec(f, version, Half::Private) => {
+                vec![block(
+                    f,
+                    ec_formats::write_transparent_private(der.expose())?,
+                )]
+            }
             f => return Err(unsupported_format(f, "a private key")),
         },
         KeyMaterial::PublicKeySpki(der) => match format.unwrap_or(KeyFormatType::X_509) {
@@ -247,6 +376,13 @@ pub fn write(object: &ManagedObject, format: Option<KeyFormatType>) -> OpResult<
                     KeyFormatType::PKCS_1,
                     raw(&formats::spki_to_pkcs1(der)?),
                 )]
+            }
+            KeyFormatType::TRANSPARENT_RSA_PUBLIC_KEY => vec![block(
+                KeyFormatType::TRANSPARENT_RSA_PUBLIC_KEY,
+                transparent_rsa::write_public(der)?,
+            )],
+            f if is_transparent_ec(f, version, Half::Public) => {
+                vec![block(f, ec_formats::write_transparent_public(der)?)]
             }
             f => return Err(unsupported_format(f, "a public key")),
         },

@@ -20,6 +20,7 @@ mod activate;
 mod add_attribute;
 mod archive;
 mod asynchronous;
+mod by_parts;
 mod certify;
 mod check;
 mod cipher_plan;
@@ -31,6 +32,7 @@ mod delete_attribute;
 mod derive_key;
 mod destroy;
 mod discover_versions;
+mod ec_formats;
 mod edit_common;
 mod encrypt;
 mod formats;
@@ -54,6 +56,7 @@ mod rng_retrieve;
 mod rng_seed;
 mod sign;
 mod signature_verify;
+mod transparent_rsa;
 mod wrapping;
 
 use std::sync::Mutex;
@@ -75,6 +78,8 @@ pub struct Context<'a> {
     pub version: ProtocolVersion,
     /// The CA behind Certify, if the server was given one.
     pub certifier: Option<&'a dyn crate::certify::Certifier>,
+    /// Multi-part Encrypt/Decrypt in progress; without it they are refused.
+    pub streams: Option<&'a crate::streams::StreamTable>,
     id_placeholder: Mutex<Option<ObjectId>>,
 }
 
@@ -91,6 +96,7 @@ impl<'a> Context<'a> {
             actor,
             version,
             certifier: None,
+            streams: None,
             id_placeholder: Mutex::new(None),
         }
     }

@@ -1,5 +1,6 @@
-//! Register (KMIP 1.4 §4.3): a client-supplied symmetric key, private key
-//! (PKCS#8), public key (X.509), certificate, secret data or opaque object.
+//! Register (KMIP 1.4 §4.3): a client-supplied symmetric key, private key,
+//! public key, certificate, secret data or opaque object, in any format
+//! [`super::key_block`] reads.
 
 use super::{Context, fields, key_block, response, uid};
 use crate::message::attributes::template;
@@ -20,7 +21,7 @@ pub async fn handle(ctx: &Context<'_>, payload: &Ttlv) -> OpResult<Ttlv> {
             "the template's Object Type differs from the request's".into(),
         ));
     }
-    let incoming = key_block::read(object_type, payload.required(object_tag)?)?;
+    let incoming = key_block::read(object_type, payload.required(object_tag)?, ctx.version)?;
     let algorithm = incoming.algorithm.or(parts.algorithm);
     let length = incoming.length.or(parts.length);
     let id = ctx

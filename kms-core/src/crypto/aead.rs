@@ -26,12 +26,12 @@
 //!   [`CryptoError::Unsupported`].
 //! * With random nonces, NIST SP 800-38D limits a key to 2^32 messages.
 
-use aws_lc_rs::aead::{
-    AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey,
-};
+use aws_lc_rs::aead::{AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 use super::{CryptoError, SecretBytes, rng};
 
+/// Length of the nonce (96 bits; [`super::gcm_any_iv`] serves other IVs).
+pub const NONCE_LEN: usize = aws_lc_rs::aead::NONCE_LEN;
 /// Length of the authentication tag.
 pub const TAG_LEN: usize = 16;
 /// Bytes a sealed message adds to its plaintext.

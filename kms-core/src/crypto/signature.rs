@@ -98,7 +98,7 @@ impl EcCurve {
         }
     }
 
-    fn signing_algorithm(self) -> &'static EcdsaSigningAlgorithm {
+    pub(super) fn signing_algorithm(self) -> &'static EcdsaSigningAlgorithm {
         match self {
             EcCurve::P256 => &lc::ECDSA_P256_SHA256_ASN1_SIGNING,
             EcCurve::P384 => &lc::ECDSA_P384_SHA384_ASN1_SIGNING,
@@ -120,7 +120,18 @@ impl EcCurve {
         }
     }
 
-    const ALL: [EcCurve; 3] = [EcCurve::P256, EcCurve::P384, EcCurve::P521];
+    /// Every curve, smallest first.
+    pub const ALL: [EcCurve; 3] = [EcCurve::P256, EcCurve::P384, EcCurve::P521];
+
+    /// The curve's named-curve OID as a DER `OBJECT IDENTIFIER` (RFC 5480
+    /// §2.1.1.1: secp256r1, secp384r1, secp521r1).
+    pub fn oid_der(self) -> &'static [u8] {
+        match self {
+            EcCurve::P256 => &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
+            EcCurve::P384 => &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22],
+            EcCurve::P521 => &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23],
+        }
+    }
 }
 
 /// The type of an asymmetric signing key.

@@ -18,6 +18,7 @@ use super::objects::failure_code;
 use super::{Actor, Kms};
 use crate::crypto::aead::{self, AeadAlgorithm, AeadKey};
 use crate::crypto::cipher::{self, BlockMode, Padding};
+use crate::crypto::gcm_any_iv;
 use crate::crypto::hmac::{HmacAlgorithm, HmacKey};
 use crate::crypto::keywrap;
 use crate::crypto::rsa_oaep::{RsaDecryptingKey, RsaEncryptingKey, RsaEncryptionScheme};
@@ -30,7 +31,8 @@ use crate::object::{Attributes, CryptographicAlgorithm, KeyMaterial, UsageMask};
 /// How to encrypt or decrypt with a symmetric key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SymmetricMode {
-    /// AES-GCM, 96-bit IV, a tag of `tag_len` bytes (12 to 16).
+    /// AES-GCM, a tag of `tag_len` bytes (12 to 16). The IV is 96 bits
+    /// unless the caller gives one of another length (1 to 128 bytes).
     Gcm { tag_len: usize },
     /// An unauthenticated AES mode.
     Block(BlockMode, Padding),
@@ -61,7 +63,8 @@ const RESERVED_IV: &str = "AES-GCM IVs whose first bit is set are reserved for I
 
 impl Kms {
     /// Encrypts with an AES key in `mode`. `iv` is the caller's IV (GCM:
-    /// 12 bytes, first bit clear; CBC/CTR: 16 bytes); without one the
+    /// 12 bytes with the first bit clear, or 1 to 128 bytes of another
+    /// length; CBC/CTR: 16 bytes); without one the
     /// server draws it. `aad` is for GCM only.
     #[allow(clippy::too_many_arguments)]
     pub async fn encrypt_symmetric(
@@ -131,7 +134,11 @@ impl Kms {
                                 tag.len()
                             )));
                         }
-                        Ok(aead::open_short_tag(key, iv, aad, data, tag)?)
+                        if iv.len() == aead::NONCE_LEN {
+                            Ok(aead::open_short_tag(key, iv, aad, data, tag)?)
+                        } else {
+                            Ok(gcm_any_iv::open(key, iv, aad, data, tag)?)
+                        }
                     }
                     SymmetricMode::Block(block, padding) => {
                         Ok(cipher::decrypt(key, block, padding, iv, data)?)
@@ -394,6 +401,14 @@ fn gcm_seal(
     }
     let k = AeadKey::new(AeadAlgorithm::for_key_len(key.len())?, key)?;
     match iv {
+        Some(iv) if iv.len() != aead::NONCE_LEN => {
+            let (ciphertext, tag) = gcm_any_iv::seal(key, iv, aad, data, tag_len)?;
+            Ok(SymmetricCiphertext {
+                ciphertext,
+                iv: Some(iv.to_vec()),
+                tag: Some(tag),
+            })
+        }
         Some(iv) if aead::is_server_nonce(iv) => Err(Error::InvalidRequest(RESERVED_IV.into())),
         Some(iv) => {
             let (ciphertext, tag) = k.seal_with_nonce(iv, aad, data)?;
