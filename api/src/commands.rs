@@ -26,7 +26,18 @@ pub async fn init(mut config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot initialise {}", data_dir.display()))?;
     let install_id = kms.install_id();
-    let pki = crate::kmip::pki::KmipPki::ensure(&kms, &config.kmip.hostnames).await;
+    // The token's resident-key store first: `kmip.ca_key = "hsm"` creates
+    // the CA key in it.
+    let pki = async {
+        install::attach_resident_keys(&config, &kms).await?;
+        crate::kmip::pki::KmipPki::ensure(
+            &kms,
+            &config.kmip.hostnames,
+            config.kmip.ca_key_location(),
+        )
+        .await
+    }
+    .await;
     kms.close().await;
     pki.context("cannot create the KMIP CA")?;
     let how = match &config.root {

@@ -46,6 +46,7 @@ pub mod env {
     pub const KMIP_IDLE_TIMEOUT: &str = "STRONGROOM_KMIP_IDLE_TIMEOUT";
     pub const KMIP_MAX_MESSAGE_SIZE: &str = "STRONGROOM_KMIP_MAX_MESSAGE_SIZE";
     pub const KMIP_MAX_BATCH_ITEMS: &str = "STRONGROOM_KMIP_MAX_BATCH_ITEMS";
+    pub const KMIP_CA_KEY: &str = "STRONGROOM_KMIP_CA_KEY";
     pub const ROOT_PROVIDER: &str = "STRONGROOM_ROOT_PROVIDER";
     pub const ROOT_PASSPHRASE: &str = "STRONGROOM_ROOT_PASSPHRASE";
     pub const ROOT_PASSPHRASE_FILE: &str = "STRONGROOM_ROOT_PASSPHRASE_FILE";
@@ -67,6 +68,7 @@ pub mod env {
         KMIP_IDLE_TIMEOUT,
         KMIP_MAX_MESSAGE_SIZE,
         KMIP_MAX_BATCH_ITEMS,
+        KMIP_CA_KEY,
         ROOT_PROVIDER,
         ROOT_PASSPHRASE,
         ROOT_PASSPHRASE_FILE,
@@ -137,6 +139,35 @@ pub struct KmipConfig {
     pub max_message_size: usize,
     /// Most batch items in one request.
     pub max_batch_items: usize,
+    /// Where `init` (or a first start) creates the KMIP CA's private key.
+    pub ca_key: CaKeyLocation,
+}
+
+/// Where the KMIP CA's private key lives (`kmip.ca_key`). Read when the CA
+/// is created; an existing CA keeps its key where it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaKeyLocation {
+    /// A managed key wrapped under the root of trust, like every object.
+    #[default]
+    Software,
+    /// Generated inside the PKCS#11 token of the root of trust,
+    /// non-extractable; signing happens in the token. Needs
+    /// `[root] provider = "pkcs11"`.
+    Hsm,
+}
+
+impl FromStr for CaKeyLocation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "software" => Ok(CaKeyLocation::Software),
+            "hsm" => Ok(CaKeyLocation::Hsm),
+            other => Err(format!(
+                "unknown KMIP CA key location {other:?}, expected \"software\" or \"hsm\""
+            )),
+        }
+    }
 }
 
 impl KmipConfig {
@@ -149,6 +180,14 @@ impl KmipConfig {
         limits.message.max_message_size = self.max_message_size;
         limits.max_batch_count = self.max_batch_items;
         limits
+    }
+
+    /// [`KmipConfig::ca_key`] as kms-core's key location.
+    pub fn ca_key_location(&self) -> kms_core::service::KeyLocation {
+        match self.ca_key {
+            CaKeyLocation::Software => kms_core::service::KeyLocation::Software,
+            CaKeyLocation::Hsm => kms_core::service::KeyLocation::Hsm,
+        }
     }
 }
 
@@ -355,6 +394,7 @@ struct KmipSection {
     idle_timeout: Option<DurationText>,
     max_message_size: Option<usize>,
     max_batch_items: Option<usize>,
+    ca_key: Option<CaKeyLocation>,
 }
 
 /// `[root]`: `provider` selects the variant; the other keys belong to it.
@@ -649,6 +689,10 @@ pub fn load(
                 .or(parsed.kmip.max_batch_items)
                 .unwrap_or(kmip_defaults.max_batch_count),
         )?,
+        ca_key: env_vars
+            .parse(env::KMIP_CA_KEY)?
+            .or(parsed.kmip.ca_key)
+            .unwrap_or_default(),
     };
     if kmip.handshake_timeout.is_zero() || kmip.idle_timeout.is_zero() {
         return Err(ConfigError::new(
@@ -811,6 +855,13 @@ pub fn load(
         }
     }
 
+    if kmip.ca_key == CaKeyLocation::Hsm && !matches!(root, RootConfig::Pkcs11(_)) {
+        return Err(ConfigError::new(format!(
+            "kmip.ca_key = \"hsm\" keeps the KMIP CA key in the PKCS#11 token of the root of trust, \
+             but the root provider is {}: set [root] provider = \"pkcs11\" or kmip.ca_key = \"software\"",
+            root.provider()
+        )));
+    }
     Ok(Config {
         mode,
         file: file.map(Path::to_path_buf),
@@ -962,6 +1013,7 @@ mod tests {
             kmip_server::listener::ListenerLimits::DEFAULT
         );
         assert_eq!(c.kmip.hostnames, DEFAULT_KMIP_HOSTNAMES);
+        assert_eq!(c.kmip.ca_key, CaKeyLocation::Software);
     }
 
     #[test]
@@ -1033,6 +1085,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains(env::KMIP_HANDSHAKE_TIMEOUT), "{err}");
+    }
+
+    #[test]
+    fn kmip_ca_key_is_software_unless_a_pkcs11_root_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "data_dir = \"d\"\n");
+        let c = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.kmip.ca_key, CaKeyLocation::Software);
+
+        let path = write(dir.path(), "data_dir = \"d\"\n[kmip]\nca_key = \"hsm\"\n");
+        let err = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("kmip.ca_key") && err.contains("software"),
+            "{err}"
+        );
+
+        let pkcs11 = "data_dir = \"d\"\n[kmip]\nca_key = \"hsm\"\n[root]\nprovider = \"pkcs11\"\n\
+                      module = \"/m.so\"\ntoken_label = \"t\"\npin_env = \"PIN\"\nkey_label = \"k\"\n";
+        let path = write(dir.path(), pkcs11);
+        let c = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.kmip.ca_key, CaKeyLocation::Hsm);
+        assert_eq!(
+            c.kmip.ca_key_location(),
+            kms_core::service::KeyLocation::Hsm
+        );
+
+        let env = Env::from_pairs([(env::KMIP_CA_KEY, "software")]);
+        let c = load(Some(&path), Mode::Production, &env, &Overrides::default()).unwrap();
+        assert_eq!(c.kmip.ca_key, CaKeyLocation::Software);
+        let env = Env::from_pairs([(env::KMIP_CA_KEY, "tpm")]);
+        let err = load(Some(&path), Mode::Production, &env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(env::KMIP_CA_KEY), "{err}");
     }
 
     #[test]

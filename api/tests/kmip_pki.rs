@@ -8,7 +8,7 @@ use std::sync::Arc;
 use api::kmip::pki::KmipPki;
 use api::kmip::service::KmipAdmin;
 use kmip_server::client::ClientDirectory;
-use kms_core::service::{Actor, Kms, OpenOptions};
+use kms_core::service::{Actor, KeyLocation, Kms, OpenOptions};
 use pki::x509::{IssuedCertificate, SignedCrl, generate_p256};
 
 async fn install(dir: &std::path::Path) -> Kms {
@@ -24,16 +24,28 @@ fn names(list: &[&str]) -> Vec<String> {
 async fn the_ca_is_kept_and_the_server_certificate_follows_the_host_names() {
     let dir = tempfile::tempdir().unwrap();
     let kms = install(dir.path()).await;
-    let first = KmipPki::ensure(&kms, &names(&["localhost", "127.0.0.1"]))
-        .await
-        .unwrap();
-    let again = KmipPki::ensure(&kms, &names(&["localhost", "127.0.0.1"]))
-        .await
-        .unwrap();
+    let first = KmipPki::ensure(
+        &kms,
+        &names(&["localhost", "127.0.0.1"]),
+        KeyLocation::Software,
+    )
+    .await
+    .unwrap();
+    let again = KmipPki::ensure(
+        &kms,
+        &names(&["localhost", "127.0.0.1"]),
+        KeyLocation::Software,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.state(), again.state());
-    let moved = KmipPki::ensure(&kms, &names(&["kms.example", "10.0.0.5"]))
-        .await
-        .unwrap();
+    let moved = KmipPki::ensure(
+        &kms,
+        &names(&["kms.example", "10.0.0.5"]),
+        KeyLocation::Software,
+    )
+    .await
+    .unwrap();
     assert_eq!(moved.ca_pem(), first.ca_pem());
     assert_ne!(
         moved.state().server_certificate,
@@ -67,7 +79,9 @@ async fn clients_certificates_and_revocation() {
     let actor = Actor::new("test", None);
     let org = kms.create_organization(&actor, "o").await.unwrap();
     let project = kms.create_project(&actor, org, "p").await.unwrap();
-    let pki = KmipPki::ensure(&kms, &names(&["localhost"])).await.unwrap();
+    let pki = KmipPki::ensure(&kms, &names(&["localhost"]), KeyLocation::Software)
+        .await
+        .unwrap();
     let mut admin = KmipAdmin::new(&kms, pki);
     let (tls, directory) = admin.go_live().await.unwrap();
     let admin = Arc::new(admin);
@@ -188,7 +202,9 @@ async fn clients_certificates_and_revocation() {
     )
     .await
     .unwrap();
-    let pki = KmipPki::ensure(&kms, &names(&["localhost"])).await.unwrap();
+    let pki = KmipPki::ensure(&kms, &names(&["localhost"]), KeyLocation::Software)
+        .await
+        .unwrap();
     let err = KmipAdmin::new(&kms, pki).list_clients().await.unwrap_err();
     assert!(
         format!("{err:#}").contains("failed authentication"),

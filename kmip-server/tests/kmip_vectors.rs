@@ -13,12 +13,8 @@
 //! --ignored --nocapture`) print PASS or FAIL with the reason for every
 //! mandatory file.
 //!
-//! Two things the runner does that the server does not: attribute names in
-//! the v1.0 files that contain runs of spaces ("Cryptographic   Usage
-//! Mask", an artefact of the files' conversion) are normalised to single
-//! spaces, and values a later request names by placeholder
-//! (`$DATA_0`, `$IV_COUNTER_NONCE`) are bound from the server's responses
-//! even where the expected response shows a literal value instead.
+//! Binding and matching are `kmip_server::xml::replay` (shared with the
+//! runner in `tests/` that replays every file against the real binary).
 
 mod common;
 
@@ -30,9 +26,8 @@ use common::Env;
 use kmip_server::client::KmipClient;
 use kmip_server::listener::ListenerLimits;
 use kmip_server::processor::Processor;
-use kmip_server::ttlv::{self, Limits, Tag, Ttlv, Value};
-use kmip_server::xml::{Placeholder, XmlItem, XmlValue, parse_test_case};
-use time::OffsetDateTime;
+use kmip_server::ttlv::{self, Limits, Ttlv};
+use kmip_server::xml::Replay;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
@@ -40,131 +35,6 @@ use tokio_rustls::client::TlsStream;
 /// repository next to `shared/`, wherever that is).
 fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kmip/test-vectors")
-}
-
-/// Values the server produced, by the placeholder that names them.
-type Bound = HashMap<Placeholder, Value>;
-
-fn resolve(request: &XmlItem, bound: &Bound) -> Result<Ttlv, String> {
-    let mut tree = request
-        .resolve(&mut |_, _, p| match p {
-            Placeholder::Now { offset_seconds } => Ok(Value::DateTime(
-                OffsetDateTime::now_utc().unix_timestamp() + offset_seconds,
-            )),
-            other => bound
-                .get(&other)
-                .cloned()
-                .ok_or_else(|| format!("{other:?} unbound")),
-        })
-        .map_err(|e| e.to_string())?;
-    normalise_attribute_names(&mut tree);
-    Ok(tree)
-}
-
-/// "Cryptographic   Usage Mask" → "Cryptographic Usage Mask".
-fn normalise_attribute_names(item: &mut Ttlv) {
-    match &mut item.value {
-        Value::TextString(name) if item.tag == Tag::ATTRIBUTE_NAME => {
-            *name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-        }
-        Value::Structure(children) => children.iter_mut().for_each(normalise_attribute_names),
-        _ => {}
-    }
-}
-
-/// Binds, from a response, the values later requests may name by
-/// placeholder although the expected response shows them literally: the
-/// n-th Data returned is `$DATA_n`, the last IV `$IV_COUNTER_NONCE`, and so
-/// on. A placeholder the expected response binds explicitly wins.
-fn bind_produced(response: &Ttlv, bound: &mut Bound, produced: &mut HashMap<Tag, u32>) {
-    for item in response.children(Tag::BATCH_ITEM) {
-        let Some(payload) = item.child(Tag::RESPONSE_PAYLOAD) else {
-            continue;
-        };
-        for field in payload.items() {
-            let placeholder = match field.tag {
-                Tag::DATA => {
-                    let n = produced.entry(Tag::DATA).or_default();
-                    *n += 1;
-                    Placeholder::Data(*n - 1)
-                }
-                Tag::IV_COUNTER_NONCE => Placeholder::IvCounterNonce,
-                Tag::AUTHENTICATED_ENCRYPTION_TAG => Placeholder::AuthenticatedEncryptionTag,
-                Tag::SIGNATURE_DATA => Placeholder::SignatureData,
-                Tag::MAC_DATA => Placeholder::MacData,
-                Tag::CORRELATION_VALUE => Placeholder::CorrelationValue,
-                _ => continue,
-            };
-            bound
-                .entry(placeholder)
-                .or_insert_with(|| field.value.clone());
-        }
-    }
-}
-/// Walks expected and actual together (children matched by tag and
-/// occurrence), binding placeholders and noting differences in the fields
-/// that make a response's shape.
-fn compare(expected: &XmlItem, actual: &Ttlv, bound: &mut Bound, diffs: &mut Vec<String>) {
-    // Inside a payload, what the server returns is its own business (the
-    // operations Query lists, say); only placeholders are bound there.
-    let in_payload = expected.tag == Tag::RESPONSE_PAYLOAD;
-    match (&expected.value, &actual.value) {
-        (XmlValue::Placeholder { placeholder, .. }, value)
-            if !matches!(placeholder, Placeholder::Now { .. }) =>
-        {
-            bound.insert(*placeholder, value.clone());
-        }
-        (XmlValue::Structure(want), Value::Structure(have)) => {
-            let mut seen: HashMap<Tag, usize> = HashMap::new();
-            for child in want {
-                let n = seen.entry(child.tag).or_default();
-                let found = have.iter().filter(|c| c.tag == child.tag).nth(*n);
-                *n += 1;
-                match found {
-                    Some(a) if in_payload => bind_only(child, a, bound),
-                    Some(a) => compare(child, a, bound, diffs),
-                    None if shape(child.tag) && !in_payload => {
-                        diffs.push(format!("missing {}", child.tag))
-                    }
-                    None => {}
-                }
-            }
-            if expected.tag == Tag::RESPONSE_MESSAGE {
-                let want_items = want.iter().filter(|c| c.tag == Tag::BATCH_ITEM).count();
-                let have_items = have.iter().filter(|c| c.tag == Tag::BATCH_ITEM).count();
-                if want_items != have_items {
-                    diffs.push(format!("{have_items} batch items, expected {want_items}"));
-                }
-            }
-        }
-        (XmlValue::Scalar(want), have) if shape(expected.tag) && want != have => {
-            diffs.push(format!("{}: {have:?}, expected {want:?}", expected.tag));
-        }
-        _ => {}
-    }
-}
-
-fn bind_only(expected: &XmlItem, actual: &Ttlv, bound: &mut Bound) {
-    let mut ignored = Vec::new();
-    match &expected.value {
-        XmlValue::Scalar(_) => {}
-        _ => compare(
-            &XmlItem {
-                tag: Tag(0),
-                value: expected.value.clone(),
-            },
-            actual,
-            bound,
-            &mut ignored,
-        ),
-    }
-}
-
-fn shape(tag: Tag) -> bool {
-    matches!(
-        tag,
-        Tag::OPERATION | Tag::RESULT_STATUS | Tag::RESULT_REASON | Tag::BATCH_ITEM
-    )
 }
 
 /// Where requests go.
@@ -250,34 +120,17 @@ impl Harness {
     }
 }
 
-/// Runs one vector file; `Err` lists what did not match.
+/// Runs one vector file; `Err` says what did not match.
 async fn run(mut transport: Transport, path: &Path) -> Result<(), String> {
     let xml = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let messages = parse_test_case(&xml, &Limits::DEFAULT).map_err(|e| e.to_string())?;
-    let mut bound = Bound::new();
-    let mut produced = HashMap::new();
-    for (i, pair) in messages.chunks(2).enumerate() {
-        let [request, expected] = pair else {
-            return Err("odd number of messages".into());
-        };
-        let request = resolve(request, &bound).map_err(|e| format!("message {i}: {e}"))?;
-        let bytes = ttlv::encode(&request).map_err(|e| e.to_string())?;
-        let response = transport.exchange(&bytes).await?;
-        let mut diffs = Vec::new();
-        compare(expected, &response, &mut bound, &mut diffs);
-        bind_produced(&response, &mut bound, &mut produced);
-        if !diffs.is_empty() {
-            let detail: Vec<String> = response
-                .children(Tag::BATCH_ITEM)
-                .filter_map(|b| b.child(Tag::RESULT_MESSAGE))
-                .filter_map(|m| m.as_text().ok().map(str::to_owned))
-                .collect();
-            return Err(format!(
-                "message {i}: {} ({})",
-                diffs.join("; "),
-                detail.join("; ")
-            ));
-        }
+    let mut replay = Replay::new(&xml, &Limits::DEFAULT).map_err(|e| e.to_string())?;
+    while let Some(request) = replay.next_request() {
+        let request = request.map_err(|e| e.to_string())?;
+        let response = transport
+            .exchange(&request)
+            .await
+            .map_err(|e| replay.transport_error(e).to_string())?;
+        replay.check(&response).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

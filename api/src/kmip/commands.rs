@@ -141,7 +141,8 @@ pub async fn run(mut config: Config, command: KmipCommand) -> anyhow::Result<()>
 async fn local(config: &Config, request: Request) -> anyhow::Result<Reply> {
     let kms = install::open_existing(config).await?;
     let result = async {
-        let pki = KmipPki::ensure(&kms, &config.kmip.hostnames).await?;
+        let pki =
+            KmipPki::ensure(&kms, &config.kmip.hostnames, config.kmip.ca_key_location()).await?;
         let admin = KmipAdmin::new(&kms, pki);
         execute(&admin, &Actor::new("cli", None), request).await
     }

@@ -3,9 +3,14 @@
 //! [`KmipPki::ensure`] runs at `init` and at every start. The first time it
 //! creates, in the system project:
 //!
-//! * the CA key pair (ECDSA P-256, Active, Sign + Certificate Sign + CRL
-//!   Sign) through `Kms::create_key_pair`, so it is wrapped by the root of
-//!   trust like every other key and each signature is audited;
+//! * the CA key pair (ECDSA P-256, Active) through `Kms::create_key_pair`,
+//!   so each signature is audited and checked against the key's lifecycle.
+//!   Where the private key lives is `kmip.ca_key`: by default a managed key
+//!   wrapped by the root of trust (usage Sign + Certificate Sign + CRL
+//!   Sign); with `ca_key = "hsm"` and a PKCS#11 root it is generated inside
+//!   the token, non-extractable, and every certificate and CRL is signed
+//!   there (usage Sign: a token key is single-purpose, and kms-core's
+//!   resident keys carry Sign or Verify only);
 //! * the self-signed CA certificate (`pki::x509::CertificateAuthority`,
 //!   ten years);
 //! * the server key pair and a TLS server certificate for `kmip.hostnames`
@@ -27,10 +32,11 @@ use kmip_server::listener::tls::{self, TlsMaterial};
 use kms_core::crypto::keygen::KeySpec;
 use kms_core::ids::ObjectId;
 use kms_core::object::{KeyMaterial, UsageMask};
-use kms_core::service::{Actor, Kms, Template};
+use kms_core::service::{Actor, KeyLocation, Kms, Template};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
+use super::certifier::KmipCertifier;
 use super::registry::{CaState, CertificateRecord, Registry};
 
 /// The CA's common name.
@@ -68,11 +74,31 @@ fn active(usage: UsageMask, name: &str) -> Template {
     }
 }
 
+/// The CA private key's template for `location` (see the module docs for
+/// why the usage masks differ).
+fn ca_private_template(location: KeyLocation) -> Template {
+    let usage = match location {
+        KeyLocation::Software => {
+            UsageMask::SIGN | UsageMask::CERTIFICATE_SIGN | UsageMask::CRL_SIGN
+        }
+        KeyLocation::Hsm => UsageMask::SIGN,
+    };
+    Template {
+        location,
+        ..active(usage, "kmip-ca")
+    }
+}
+
 impl KmipPki {
     /// Opens the KMIP CA, creating it (and the server certificate) if this
     /// install has none yet, and re-issuing the server certificate if
-    /// `hostnames` changed or it is about to expire.
-    pub async fn ensure(kms: &Kms, hostnames: &[String]) -> anyhow::Result<Self> {
+    /// `hostnames` changed or it is about to expire. `ca_key` says where a
+    /// new CA key is generated; an existing CA keeps its key.
+    pub async fn ensure(
+        kms: &Kms,
+        hostnames: &[String],
+        ca_key: KeyLocation,
+    ) -> anyhow::Result<Self> {
         let registry = Registry::new(kms);
         let actor = Actor::system();
         let names = SubjectAltNames::parse(hostnames.iter().map(String::as_str))
@@ -98,7 +124,7 @@ impl KmipPki {
                 }
                 pki
             }
-            None => Self::create(kms, registry, &actor, hostnames, &names).await?,
+            None => Self::create(kms, registry, &actor, hostnames, &names, ca_key).await?,
         };
         Ok(pki)
     }
@@ -131,6 +157,7 @@ impl KmipPki {
         actor: &Actor,
         hostnames: &[String],
         names: &SubjectAltNames,
+        location: KeyLocation,
     ) -> anyhow::Result<Self> {
         let project = kms.system_project();
         let ca_key = kms
@@ -138,14 +165,17 @@ impl KmipPki {
                 actor,
                 project,
                 KeySpec::EcP256,
-                active(
-                    UsageMask::SIGN | UsageMask::CERTIFICATE_SIGN | UsageMask::CRL_SIGN,
-                    "kmip-ca",
-                ),
+                ca_private_template(location),
                 active(UsageMask::VERIFY, "kmip-ca-public"),
             )
             .await
-            .context("cannot create the KMIP CA key")?;
+            .with_context(|| match location {
+                KeyLocation::Software => "cannot create the KMIP CA key".to_string(),
+                KeyLocation::Hsm => {
+                    "cannot create the KMIP CA key in the PKCS#11 token (kmip.ca_key = \"hsm\")"
+                        .to_string()
+                }
+            })?;
         let signer = signer(kms, ca_key.private_key).await?;
         let ca =
             CertificateAuthority::create(signer, CA_NAME, Validity::starting_now(CA_LIFETIME)?)
@@ -205,6 +235,14 @@ impl KmipPki {
 
     pub fn ca(&self) -> &CertificateAuthority<KmsSigner> {
         &self.ca
+    }
+
+    /// The CA as KMIP Certify's [`KmipCertifier`]: the same certificate
+    /// and signer, held apart so the listener can share it.
+    pub fn certifier(&self) -> anyhow::Result<KmipCertifier> {
+        let ca =
+            CertificateAuthority::open(self.ca.signer().clone(), self.ca.certificate().clone())?;
+        Ok(KmipCertifier::new(ca))
     }
 
     pub fn ca_pem(&self) -> &str {

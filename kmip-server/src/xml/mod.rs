@@ -32,7 +32,8 @@
 //! RequestMessage / ResponseMessage elements) and keeps the vectors'
 //! `$…` values as [`Placeholder`]s in an [`XmlItem`] tree, for the
 //! conformance runner to bind ([`XmlItem::resolve`]) or to match against a
-//! response. [`to_xml`] and [`XmlItem::to_xml`] write the layout the
+//! response; [`replay`] does both for a whole file, for any transport.
+//! [`to_xml`] and [`XmlItem::to_xml`] write the layout the
 //! vectors use. Parsing refuses DTDs (no entity expansion) and is bounded
 //! by the same [`Limits`] as TTLV.
 
@@ -40,12 +41,14 @@ mod error;
 mod names;
 mod parse;
 mod placeholder;
+pub mod replay;
 mod values;
 mod write;
 
 pub use error::{Position, XmlError};
 pub use names::normalize_name;
 pub use placeholder::Placeholder;
+pub use replay::{Replay, ReplayError};
 
 use crate::ttlv::{ItemType, Limits, Tag, Ttlv, Value};
 

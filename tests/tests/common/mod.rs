@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests that run the `strongroom` binary.
 #![allow(dead_code)]
 
+pub mod kmip_client;
+
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
