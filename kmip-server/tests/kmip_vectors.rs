@@ -322,10 +322,7 @@ fn mandatory_files() -> Vec<PathBuf> {
 }
 
 fn must_pass_files() -> Vec<PathBuf> {
-    MUST_PASS
-        .iter()
-        .map(|f| vectors().join(f))
-        .collect()
+    MUST_PASS.iter().map(|f| vectors().join(f)).collect()
 }
 
 /// Mandatory vectors this server passes (159 of the 187 in v1.0, v1.3 and

@@ -94,7 +94,7 @@ fn dev_server_bootstraps_serves_probes_stops_and_restarts() {
     assert_eq!(status, 200, "{body}");
     let (status, body) = get_json(port, &ca, "/no-such-route");
     assert_eq!(status, 404);
-    assert_eq!(body["error"]["code"], "not_found");
+    assert_eq!(body["code"], "not_found");
     // By IP address too, with TLS 1.3 only and TLS 1.2 only.
     for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
         let (status, _) = https_get(port, "127.0.0.1", &ca, "/healthz", &[version]).unwrap();
