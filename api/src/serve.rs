@@ -167,6 +167,7 @@ async fn serve(
         Some(kmip_admin.clone()),
     )?;
     let pruner = state.rate.spawn_pruner();
+    let purger = state.auth.spawn_purger();
     let mut listeners: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
     {
         let router = http::router(state.clone());
@@ -264,6 +265,8 @@ async fn serve(
     let _ = reloader.await;
     pruner.abort();
     let _ = pruner.await;
+    purger.abort();
+    let _ = purger.await;
 
     match failure {
         None => Ok(()),

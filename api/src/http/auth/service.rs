@@ -36,6 +36,8 @@ use crate::http::ApiError;
 /// without reading the database again.
 pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(30);
 const CACHE_CAPACITY: usize = 100_000;
+/// How often expired token records are deleted.
+pub const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 /// Attempts at a conditional write before giving up on a busy record.
 const WRITE_ATTEMPTS: usize = 16;
 
@@ -405,6 +407,56 @@ impl Auth {
     pub fn kms(&self) -> &Kms {
         &self.kms
     }
+
+    /// Deletes the records of tokens past their expiry, so they do not
+    /// accumulate. Returns how many went.
+    pub async fn purge_expired(&self) -> Result<usize, ApiError> {
+        let system = self.system();
+        let now = now();
+        let mut purged = 0;
+        for record in self
+            .kms
+            .records(self.kms.system_project(), records::TOKEN)
+            .await?
+        {
+            let Ok(token) = record.decode::<AccessToken>() else {
+                continue;
+            };
+            if token.expires_at <= now {
+                match system
+                    .delete(
+                        &Actor::system(),
+                        records::TOKEN,
+                        &record.key,
+                        record.revision,
+                    )
+                    .await
+                {
+                    Ok(()) => purged += 1,
+                    // Renewed or revoked meanwhile: not ours to delete.
+                    Err(e) if e.code == "conflict" || e.code == "not_found" => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(purged)
+    }
+
+    /// Purges expired tokens every [`PURGE_INTERVAL`] until aborted.
+    pub fn spawn_purger(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PURGE_INTERVAL);
+            loop {
+                tick.tick().await;
+                match this.purge_expired().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(tokens = n, "purged expired access tokens"),
+                    Err(e) => tracing::warn!(error = %e, "cannot purge expired access tokens"),
+                }
+            }
+        })
+    }
 }
 
 fn ip_refused() -> ApiError {
@@ -413,4 +465,72 @@ fn ip_refused() -> ApiError {
         "ip_not_allowed",
         "this access token may not be used from this address",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::auth::provision::{self, SecretLimits};
+    use crate::http::auth::records::OrgRole;
+    use kms_core::hierarchy::software::SoftwareRoot;
+    use kms_core::service::OpenOptions;
+
+    #[tokio::test]
+    async fn expired_tokens_are_refused_then_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = SoftwareRoot::create_key_file(&dir.path().join("root.key")).unwrap();
+        let kms = Kms::init(&OpenOptions::sqlite_in(dir.path()), Arc::new(root))
+            .await
+            .unwrap();
+        let actor = Actor::system();
+        let identity = provision::create_identity(
+            &kms,
+            &actor,
+            "short",
+            Uuid::new_v4(),
+            OrgRole::Member,
+            false,
+        )
+        .await
+        .unwrap();
+        let mut config = provision::default_universal_auth(identity.id);
+        config.access_token_ttl = 1;
+        config.access_token_max_ttl = 1;
+        provision::attach_universal_auth(&kms, &actor, &identity, 1, &config)
+            .await
+            .unwrap();
+        let limits = SecretLimits {
+            description: String::new(),
+            ttl: 0,
+            num_uses_limit: 0,
+        };
+        let (_, secret) = provision::create_client_secret(&kms, &actor, identity.id, limits)
+            .await
+            .unwrap();
+        let auth = Auth::new(&kms);
+        let issued = auth
+            .login(&config.client_id.to_string(), &secret, None)
+            .await
+            .unwrap();
+        let token = issued.token.expose_secret().to_owned();
+        assert_eq!(
+            auth.session(&token, None).await.unwrap().identity.id,
+            identity.id
+        );
+        assert_eq!(auth.purge_expired().await.unwrap(), 0);
+
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert_eq!(
+            auth.session(&token, None).await.unwrap_err().code,
+            "invalid_token"
+        );
+        assert_eq!(auth.purge_expired().await.unwrap(), 1);
+        assert!(
+            kms.records(kms.system_project(), records::TOKEN)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        kms.close().await;
+    }
 }
