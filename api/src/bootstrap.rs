@@ -38,9 +38,14 @@ pub const BOOTSTRAP_FILE: &str = "bootstrap.json";
 /// The name of the organization and of the project dev mode creates.
 pub const DEFAULT_NAME: &str = "default";
 
-/// `bootstrap.json`. The keys are camelCase and scripts rely on them; later
-/// work adds `clientId` and `clientSecret`. Readers must ignore keys they do
-/// not know.
+/// `bootstrap.json`. The keys are camelCase and scripts rely on them.
+/// Readers must ignore keys they do not know.
+///
+/// `identityClientId` and `identityClientSecret` are the Universal Auth
+/// credentials of the install's first identity (super admin, admin of
+/// `organizationId`): log in with them at
+/// `POST /api/v1/auth/universal-auth/login`. The secret is generated once
+/// and written only here (the server keeps its Argon2id hash).
 ///
 /// Two CAs: `caCertificate` is the development CA that issued the HTTPS
 /// API's certificate (its key is a file in `DATA/tls`); `kmipCaCertificate`
@@ -70,6 +75,40 @@ pub struct Bootstrap {
     pub organization_id: OrganizationId,
     /// A default project the admin administers.
     pub project_id: ProjectId,
+    /// `HOST:PORT` of the HTTPS API.
+    #[serde(default)]
+    pub api_address: String,
+    /// The first identity's Universal Auth client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_client_id: Option<String>,
+    /// Its client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_client_secret: Option<FileSecret>,
+}
+
+/// A credential that is written to a 0600 file: zeroized on drop, never in
+/// `Debug`.
+#[derive(
+    Clone, PartialEq, Eq, Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop,
+)]
+#[serde(transparent)]
+pub struct FileSecret(String);
+
+impl FileSecret {
+    pub fn new(secret: &secrecy::SecretString) -> Self {
+        use secrecy::ExposeSecret;
+        Self(secret.expose_secret().to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for FileSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileSecret(***)")
+    }
 }
 
 impl Bootstrap {
@@ -93,7 +132,10 @@ impl Bootstrap {
     /// Writes it atomically, mode 0600.
     pub fn store(&self, data_dir: &Path) -> anyhow::Result<PathBuf> {
         let path = Self::path(data_dir);
-        let mut json = serde_json::to_vec_pretty(self).context("cannot encode bootstrap.json")?;
+        // It holds the first identity's secret: zeroized once written.
+        let mut json = zeroize::Zeroizing::new(
+            serde_json::to_vec_pretty(self).context("cannot encode bootstrap.json")?,
+        );
         json.push(b'\n');
         fsutil::write_atomic(&path, &json, 0o600)?;
         Ok(path)
@@ -208,6 +250,53 @@ pub async fn default_tenancy(
     Ok((organization, project))
 }
 
+/// The install's first identity: reused when `bootstrap.json` names one the
+/// server still knows (its secret is only in that file), else created —
+/// super admin, admin of `organization`, Universal Auth with default
+/// settings, one client secret without limits. Also records the
+/// organization for `GET /api/v1/organizations`.
+pub async fn ensure_admin_identity(
+    kms: &Kms,
+    previous: Option<&Bootstrap>,
+    organization: OrganizationId,
+) -> anyhow::Result<(String, FileSecret)> {
+    use crate::http::auth::provision;
+    use crate::http::auth::records::{self, OrgRole, Records, UniversalAuth};
+    let actor = Actor::system();
+    let org = *organization.as_uuid();
+    crate::http::routes::organizations::remember(kms, &actor, org, DEFAULT_NAME)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot record the default organization: {e}"))?;
+    if let Some(b) = previous
+        && let (Some(id), Some(secret)) = (&b.identity_client_id, &b.identity_client_secret)
+        && Records::system(kms)
+            .get::<UniversalAuth>(records::UNIVERSAL_AUTH, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .is_some()
+    {
+        return Ok((id.clone(), secret.clone()));
+    }
+    let created = async {
+        let identity =
+            provision::create_identity(kms, &actor, "admin", org, OrgRole::Admin, true).await?;
+        let config = provision::default_universal_auth(identity.id);
+        provision::attach_universal_auth(kms, &actor, &identity, 1, &config).await?;
+        let limits = provision::SecretLimits {
+            description: "bootstrap".into(),
+            ttl: 0,
+            num_uses_limit: 0,
+        };
+        let (_, secret) = provision::create_client_secret(kms, &actor, identity.id, limits).await?;
+        Ok::<_, crate::http::ApiError>((config.client_id.to_string(), FileSecret::new(&secret)))
+    };
+    let (id, secret) = created
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the first identity: {e}"))?;
+    tracing::info!(client_id = %id, "created the first identity (super admin); its credentials are in {BOOTSTRAP_FILE}");
+    Ok((id, secret))
+}
+
 /// How clients reach a listener bound to `addr`: an unspecified address
 /// (`0.0.0.0`, `::`) is reached through the loopback of its family.
 pub fn reachable(addr: SocketAddr) -> SocketAddr {
@@ -257,7 +346,11 @@ mod tests {
             kmip_client_key: dir.path().join("kmip/client.key"),
             organization_id: OrganizationId::generate(),
             project_id: ProjectId::generate(),
+            api_address: "127.0.0.1:1".into(),
+            identity_client_id: Some("c".into()),
+            identity_client_secret: Some(FileSecret("s".into())),
         };
+        assert!(!format!("{b:?}").contains("\"s\""));
         let path = b.store(dir.path()).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -266,8 +359,11 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "apiAddress",
                 "apiUrl",
                 "caCertificate",
+                "identityClientId",
+                "identityClientSecret",
                 "kmipAddress",
                 "kmipCaCertificate",
                 "kmipClientCertificate",

@@ -38,8 +38,12 @@ pub async fn init(mut config: Config) -> anyhow::Result<()> {
         .await
     }
     .await;
+    let admin = match pki {
+        Ok(_) => first_identity(&kms, &config).await,
+        Err(e) => Err(e.context("cannot create the KMIP CA")),
+    };
     kms.close().await;
-    pki.context("cannot create the KMIP CA")?;
+    let bootstrap = admin?;
     let how = match &config.root {
         RootConfig::Software { .. } => "software root of trust (passphrase)",
         RootConfig::Pkcs11(_) => "PKCS#11 root of trust (a non-extractable key in the token)",
@@ -58,8 +62,58 @@ pub async fn init(mut config: Config) -> anyhow::Result<()> {
         "KMIP CA created; server certificate for {}",
         config.kmip.hostnames.join(", ")
     );
+    println!(
+        "first identity (super admin) created; its Universal Auth credentials are in {} (mode 0600)",
+        bootstrap.display()
+    );
     println!("next: strongroom serve{}", config_flag(&config));
     Ok(())
+}
+
+/// `bootstrap.json` of a production install: where the API listens and
+/// the first identity's credentials, written once by `init`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InitBootstrap {
+    api_url: String,
+    api_address: String,
+    organization_id: String,
+    identity_client_id: String,
+    identity_client_secret: crate::bootstrap::FileSecret,
+}
+
+/// Creates the default organization and the first identity, and writes
+/// their ids and the identity's secret to `DATA/bootstrap.json` (0600).
+async fn first_identity(kms: &Kms, config: &Config) -> anyhow::Result<std::path::PathBuf> {
+    let actor = kms_core::service::Actor::system();
+    let organization = crate::http::routes::organizations::create_organization(
+        kms,
+        &actor,
+        crate::bootstrap::DEFAULT_NAME,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot create the default organization: {e}"))?;
+    let (identity_client_id, identity_client_secret) = crate::bootstrap::ensure_admin_identity(
+        kms,
+        None,
+        kms_core::ids::OrganizationId::from_uuid(organization),
+    )
+    .await?;
+    let document = InitBootstrap {
+        api_url: crate::bootstrap::https_url(config.api.listen),
+        api_address: crate::bootstrap::reachable(config.api.listen).to_string(),
+        organization_id: organization.to_string(),
+        identity_client_id,
+        identity_client_secret,
+    };
+    // It holds the secret: zeroized once written.
+    let mut json = zeroize::Zeroizing::new(
+        serde_json::to_vec_pretty(&document).context("cannot encode bootstrap.json")?,
+    );
+    json.push(b'\n');
+    let path = crate::bootstrap::Bootstrap::path(&config.data_dir);
+    crate::fsutil::write_atomic(&path, &json, 0o600)?;
+    Ok(path)
 }
 
 /// `strongroom audit verify`: checks the whole audit chain. Ok with the number

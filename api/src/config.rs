@@ -39,6 +39,11 @@ pub mod env {
     pub const API_LISTEN: &str = "STRONGROOM_API_LISTEN";
     pub const API_TLS_CERT: &str = "STRONGROOM_API_TLS_CERT";
     pub const API_TLS_KEY: &str = "STRONGROOM_API_TLS_KEY";
+    pub const API_MAX_BODY_SIZE: &str = "STRONGROOM_API_MAX_BODY_SIZE";
+    pub const API_REQUEST_TIMEOUT: &str = "STRONGROOM_API_REQUEST_TIMEOUT";
+    pub const API_RATE_LIMIT: &str = "STRONGROOM_API_RATE_LIMIT";
+    pub const API_RATE_LIMIT_BURST: &str = "STRONGROOM_API_RATE_LIMIT_BURST";
+    pub const API_LOGIN_RATE_LIMIT: &str = "STRONGROOM_API_LOGIN_RATE_LIMIT";
     pub const KMIP_LISTEN: &str = "STRONGROOM_KMIP_LISTEN";
     pub const KMIP_HOSTNAMES: &str = "STRONGROOM_KMIP_HOSTNAMES";
     pub const KMIP_MAX_CONNECTIONS: &str = "STRONGROOM_KMIP_MAX_CONNECTIONS";
@@ -61,6 +66,11 @@ pub mod env {
         API_LISTEN,
         API_TLS_CERT,
         API_TLS_KEY,
+        API_MAX_BODY_SIZE,
+        API_REQUEST_TIMEOUT,
+        API_RATE_LIMIT,
+        API_RATE_LIMIT_BURST,
+        API_LOGIN_RATE_LIMIT,
         KMIP_LISTEN,
         KMIP_HOSTNAMES,
         KMIP_MAX_CONNECTIONS,
@@ -112,6 +122,8 @@ pub struct ApiConfig {
     /// Certificate chain and private key (PEM). Required outside dev mode;
     /// dev mode generates its own.
     pub tls: Option<TlsFiles>,
+    /// Body size, timeout and rate limits.
+    pub limits: crate::http::ApiLimits,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -382,6 +394,11 @@ struct ApiSection {
     listen: Option<SocketAddr>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    max_body_size: Option<usize>,
+    request_timeout: Option<DurationText>,
+    rate_limit: Option<u32>,
+    rate_limit_burst: Option<u32>,
+    login_rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -580,6 +597,7 @@ pub fn load(
     }
 
     // api
+    let api_limits = api_limits(env_vars, &parsed.api)?;
     let api_listen = match overrides.api_listen {
         Some(a) => a,
         None => env_vars
@@ -870,6 +888,7 @@ pub fn load(
         api: ApiConfig {
             listen: api_listen,
             tls: if mode == Mode::Dev { None } else { tls },
+            limits: api_limits,
         },
         kmip,
         root,
@@ -877,6 +896,60 @@ pub fn load(
         cache: CacheConfig { capacity },
         warnings,
     })
+}
+
+/// `[api]` limits over their defaults (see `http::limits`).
+fn api_limits(env_vars: &Env, api: &ApiSection) -> Result<crate::http::ApiLimits, ConfigError> {
+    let defaults = crate::http::ApiLimits::default();
+    let nonzero = |key: &str, v: u32| {
+        if v == 0 {
+            Err(ConfigError::new(format!("{key} must be at least 1")))
+        } else {
+            Ok(v)
+        }
+    };
+    let limits = crate::http::ApiLimits {
+        max_body_size: env_vars
+            .parse(env::API_MAX_BODY_SIZE)?
+            .or(api.max_body_size)
+            .unwrap_or(defaults.max_body_size),
+        request_timeout: env_vars
+            .parse::<DurationText>(env::API_REQUEST_TIMEOUT)?
+            .or(api.request_timeout)
+            .map_or(defaults.request_timeout, |d| d.0),
+        rate_limit: nonzero(
+            "api.rate_limit",
+            env_vars
+                .parse(env::API_RATE_LIMIT)?
+                .or(api.rate_limit)
+                .unwrap_or(defaults.rate_limit),
+        )?,
+        rate_limit_burst: nonzero(
+            "api.rate_limit_burst",
+            env_vars
+                .parse(env::API_RATE_LIMIT_BURST)?
+                .or(api.rate_limit_burst)
+                .unwrap_or(defaults.rate_limit_burst),
+        )?,
+        login_rate_limit: nonzero(
+            "api.login_rate_limit",
+            env_vars
+                .parse(env::API_LOGIN_RATE_LIMIT)?
+                .or(api.login_rate_limit)
+                .unwrap_or(defaults.login_rate_limit),
+        )?,
+    };
+    if limits.max_body_size < 64 * 1024 {
+        return Err(ConfigError::new(
+            "api.max_body_size must be at least 65536 bytes",
+        ));
+    }
+    if limits.request_timeout.is_zero() {
+        return Err(ConfigError::new(
+            "api.request_timeout must be longer than zero",
+        ));
+    }
+    Ok(limits)
 }
 
 fn positive(key: &str, value: usize) -> Result<usize, ConfigError> {

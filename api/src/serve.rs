@@ -127,6 +127,13 @@ async fn serve(
     let bootstrap_path = if config.mode == Mode::Dev {
         let (organization_id, project_id) =
             bootstrap::default_tenancy(kms, &config.data_dir, fresh).await?;
+        let previous = if fresh {
+            None
+        } else {
+            Bootstrap::load(&config.data_dir)
+        };
+        let (identity_client_id, identity_client_secret) =
+            bootstrap::ensure_admin_identity(kms, previous.as_ref(), organization_id).await?;
         let kmip_files =
             crate::kmip::dev::ensure_admin_client(&kmip_admin, &config.data_dir, project_id)
                 .await
@@ -143,6 +150,9 @@ async fn serve(
             kmip_client_key: kmip_files.key,
             organization_id,
             project_id,
+            api_address: bootstrap::reachable(api_addr).to_string(),
+            identity_client_id: Some(identity_client_id),
+            identity_client_secret: Some(identity_client_secret),
         };
         Some(document.store(&config.data_dir)?)
     } else {
@@ -150,10 +160,14 @@ async fn serve(
     };
 
     let shutdown = Shutdown::new();
-    let state = AppState {
-        kms: kms.clone(),
-        shutdown: shutdown.signal(),
-    };
+    let state = AppState::new(
+        kms.clone(),
+        shutdown.signal(),
+        config.api.limits,
+        Some(kmip_admin.clone()),
+    )?;
+    let pruner = state.rate.spawn_pruner();
+    let purger = state.auth.spawn_purger();
     let mut listeners: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
     {
         let router = http::router(state.clone());
@@ -249,6 +263,10 @@ async fn serve(
     let _ = sweeper.await;
     reloader.abort();
     let _ = reloader.await;
+    pruner.abort();
+    let _ = pruner.await;
+    purger.abort();
+    let _ = purger.await;
 
     match failure {
         None => Ok(()),

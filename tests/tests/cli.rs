@@ -33,8 +33,11 @@ fn dev_server_bootstraps_serves_probes_stops_and_restarts() {
     assert_eq!(
         keys,
         [
+            "apiAddress",
             "apiUrl",
             "caCertificate",
+            "identityClientId",
+            "identityClientSecret",
             "kmipAddress",
             "kmipCaCertificate",
             "kmipClientCertificate",
@@ -94,7 +97,7 @@ fn dev_server_bootstraps_serves_probes_stops_and_restarts() {
     assert_eq!(status, 200, "{body}");
     let (status, body) = get_json(port, &ca, "/no-such-route");
     assert_eq!(status, 404);
-    assert_eq!(body["error"]["code"], "not_found");
+    assert_eq!(body["code"], "not_found");
     // By IP address too, with TLS 1.3 only and TLS 1.2 only.
     for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
         let (status, _) = https_get(port, "127.0.0.1", &ca, "/healthz", &[version]).unwrap();
@@ -133,6 +136,12 @@ fn dev_server_bootstraps_serves_probes_stops_and_restarts() {
     let second = read_bootstrap(&data);
     assert_eq!(second["organizationId"], bootstrap["organizationId"]);
     assert_eq!(second["projectId"], bootstrap["projectId"]);
+    // The first identity is created once: its secret exists only here.
+    assert_eq!(second["identityClientId"], bootstrap["identityClientId"]);
+    assert_eq!(
+        second["identityClientSecret"],
+        bootstrap["identityClientSecret"]
+    );
     assert_eq!(
         std::fs::read(&ca_path).unwrap(),
         ca,
@@ -385,9 +394,14 @@ fn init_creates_an_install_once_and_refuses_to_overwrite_it() {
     let ca = std::fs::read(&tls.ca_certificate).unwrap();
     let (status, body) = get_json(port, &ca, "/readyz");
     assert_eq!(status, 200, "{body}");
+    // `init` wrote the first identity's credentials, once, 0600.
+    let bootstrap = read_bootstrap(&data);
+    assert!(is_uuid(&bootstrap["identityClientId"]), "{bootstrap}");
     assert!(
-        !data.join("bootstrap.json").exists(),
-        "bootstrap.json is for dev mode"
+        bootstrap["identityClientSecret"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("srcs_")),
+        "{bootstrap}"
     );
     assert!(server.terminate().success(), "{}", server.stderr());
 }

@@ -1,40 +1,96 @@
 //! The HTTPS API: routes, shared state and the TLS listener.
 //!
-//! Today it serves the probes, `GET /healthz` and `GET /readyz`; later work
-//! adds the key, secret and identity routes here. Every route gets the same
-//! [`AppState`], so every front end reaches keys only through
-//! [`kms_core::service::Kms`].
+//! A request passes, outermost first: `no-store` on every answer → the
+//! request id and error rendering ([`request_id`]) → metrics by route
+//! template ([`metrics`]) → the request timeout and body limit
+//! ([`limits`]) → the router. Routes and the OpenAPI document come from
+//! one list ([`routes::all`]); each resource is a module of [`routes`].
+//! Authentication and authorization are [`auth`]: a handler takes a
+//! [`auth::Caller`] and calls `caller.authorize(...)` once.
+//!
+//! Every route gets the same [`AppState`], so every front end reaches keys
+//! only through [`kms_core::service::Kms`].
 
+pub mod auth;
 pub mod error;
 pub mod health;
+pub mod json;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
 pub mod server;
 
-use axum::Router;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::routing::get;
+use axum::{Extension, Router, middleware};
 use kms_core::service::Kms;
 
+use crate::kmip::service::KmipAdmin;
 use crate::shutdown::ShutdownSignal;
 
 pub use error::ApiError;
+pub use limits::ApiLimits;
 
-/// What every listener shares (the HTTPS API today, KMIP next).
+/// What every route shares.
 #[derive(Clone)]
 pub struct AppState {
     pub kms: Kms,
     /// Lets `/readyz` report "shutting down" so load balancers drain first.
     pub shutdown: ShutdownSignal,
+    pub auth: Arc<auth::Auth>,
+    pub rate: Arc<limits::RateLimits>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub limits: ApiLimits,
+    /// The KMIP front end, when this process runs one.
+    pub kmip: Option<Arc<KmipAdmin>>,
 }
 
-/// The API's routes.
+impl AppState {
+    pub fn new(
+        kms: Kms,
+        shutdown: ShutdownSignal,
+        limits: ApiLimits,
+        kmip: Option<Arc<KmipAdmin>>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            auth: auth::Auth::new(&kms),
+            rate: limits::RateLimits::new(&limits),
+            metrics: metrics::Metrics::new()?,
+            kms,
+            shutdown,
+            limits,
+            kmip,
+        })
+    }
+}
+
+/// The API's routes and layers.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    let (routes, doc) = routes::all().split_for_parts();
+    let doc = doc.to_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot render the OpenAPI document");
+        String::from("{}")
+    });
+    routes
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(axum::middleware::map_response(no_store))
+        .layer(Extension(openapi::Document(Arc::new(doc))))
+        .layer(DefaultBodyLimit::max(state.limits.max_body_size))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::layer,
+        ))
+        .layer(middleware::from_fn(request_id::layer))
+        .layer(middleware::map_response(no_store))
         .with_state(state)
 }
 
@@ -82,10 +138,9 @@ mod tests {
             .await
             .unwrap();
         let shutdown = Shutdown::new();
-        let router = router(AppState {
-            kms: kms.clone(),
-            shutdown: shutdown.signal(),
-        });
+        let router = router(
+            AppState::new(kms.clone(), shutdown.signal(), ApiLimits::default(), None).unwrap(),
+        );
 
         let (status, cache, body) = get(&router, "/healthz").await;
         assert_eq!(status, StatusCode::OK);
@@ -96,26 +151,25 @@ mod tests {
 
         let (status, _, body) = get(&router, "/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(body["error"]["code"], "not_found");
+        assert_eq!(body["code"], "not_found");
 
         // Shutting down: not ready, still alive.
         shutdown.trigger();
         let (status, _, body) = get(&router, "/readyz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(body["error"]["code"], "not_ready");
-        assert!(body["error"]["message"].is_string());
+        assert_eq!(body["code"], "not_ready");
+        assert!(body["message"].is_string());
         let (status, _, _) = get(&router, "/healthz").await;
         assert_eq!(status, StatusCode::OK);
 
         // Storage closed: not ready either.
         let fresh = Shutdown::new();
-        let router = super::router(AppState {
-            kms: kms.clone(),
-            shutdown: fresh.signal(),
-        });
+        let router = super::router(
+            AppState::new(kms.clone(), fresh.signal(), ApiLimits::default(), None).unwrap(),
+        );
         kms.close().await;
         let (status, _, body) = get(&router, "/readyz").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-        assert_eq!(body["error"]["code"], "not_ready");
+        assert_eq!(body["code"], "not_ready");
     }
 }
