@@ -36,6 +36,7 @@ mod resident_ops;
 mod ring;
 mod root_ops;
 mod root_rotation;
+pub mod transit;
 mod use_ops;
 
 use std::path::PathBuf;
@@ -50,6 +51,7 @@ pub use records::{
     MAX_RECORD_NAME, MAX_RECORD_VALUE, Record, system_organization_id, system_project_id,
 };
 pub use root_rotation::{RotationProgress, RotationReport};
+pub use transit::Transit;
 
 use crate::audit::{AuditChain, AuditEvent, ChainVerifier};
 use crate::cache::{CacheStats, KeyCache};
@@ -144,6 +146,8 @@ struct Inner {
     ring: ring::RootRing,
     projects: projects::ProjectKeys,
     cache: KeyCache<UsableKey>,
+    /// Named-key metadata ([`transit`]), bounded and expiring like `cache`.
+    transit_keys: KeyCache<transit::Stored>,
     audit: audit_queue::AuditQueue,
     chain: Arc<AuditChain>,
     /// The root of trust that seals `root.seal` now: the one this process
@@ -274,6 +278,7 @@ impl Kms {
                 ring,
                 projects: projects::ProjectKeys::default(),
                 cache: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
+                transit_keys: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
                 chain,
                 root: std::sync::RwLock::new(root),
                 data_dir: opts.data_dir.clone(),

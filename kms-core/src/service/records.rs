@@ -145,6 +145,37 @@ impl Kms {
         value: &T,
         expected: Option<i64>,
     ) -> Result<i64> {
+        let revision = match expected {
+            None => 1,
+            Some(r) => r
+                .checked_add(1)
+                .ok_or_else(|| Error::InvalidRequest("record revision overflow".into()))?,
+        };
+        let row = self.record_row(project, kind, key, value, revision).await?;
+        let event = actor
+            .event("record.put")
+            .project(project)
+            .object(format!("{kind}/{key}"))
+            .result("success");
+        self.inner
+            .store
+            .commit(Transaction::new().write(Write::PutRecord(row)).audit(event))
+            .await?;
+        Ok(revision)
+    }
+
+    /// Row `(kind, key)` of `project` holding `value` at `revision`, MACed
+    /// under the project's current key: what [`Kms::put_record`] writes, for
+    /// callers in the service that commit several records (and their own
+    /// audit records) in one transaction.
+    pub(super) async fn record_row<T: Serialize + ?Sized>(
+        &self,
+        project: ProjectId,
+        kind: &str,
+        key: &str,
+        value: &T,
+        revision: i64,
+    ) -> Result<RecordRow> {
         check_names(kind, key)?;
         let value = serde_json::to_vec(value)
             .map_err(|e| Error::InvalidRequest(format!("record value: {e}")))?;
@@ -153,12 +184,6 @@ impl Kms {
                 "a record value is at most {MAX_RECORD_VALUE} bytes"
             )));
         }
-        let revision = match expected {
-            None => 1,
-            Some(r) => r
-                .checked_add(1)
-                .ok_or_else(|| Error::InvalidRequest("record revision overflow".into()))?,
-        };
         let kek = self.current_project_kek(project).await?;
         let mut row = RecordRow {
             project,
@@ -170,16 +195,7 @@ impl Kms {
             mac: Vec::new(),
         };
         row.mac = kek.record_mac(&row);
-        let event = actor
-            .event("record.put")
-            .project(project)
-            .object(format!("{kind}/{key}"))
-            .result("success");
-        self.inner
-            .store
-            .commit(Transaction::new().write(Write::PutRecord(row)).audit(event))
-            .await?;
-        Ok(revision)
+        Ok(row)
     }
 
     /// Record `(kind, key)` of `project`, authenticated.
