@@ -801,6 +801,14 @@ async fn listing_searches_sorts_and_pages() {
         Err(TransitError::NameTaken(_))
     ));
     assert_eq!(t.get(project, alpha.id).await.unwrap().name, "omega");
+    // The list index follows creates and deletes made meanwhile.
+    let bravo = t.get_by_name(project, "bravo").await.unwrap().id;
+    t.delete(&a, project, bravo).await.unwrap();
+    aes_key(&t, project, "echo").await;
+    let page = t.list(project, &ListQuery::default()).await.unwrap();
+    let names: Vec<_> = page.keys.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, ["Charlie", "alphabet", "delta", "echo", "omega"]);
+    assert_eq!(page.total_count, 5);
     let too_big = ListQuery {
         limit: 5000,
         ..ListQuery::default()
@@ -918,7 +926,10 @@ async fn listing_ten_thousand_keys() {
     println!("created {KEYS} keys in {:?}", started.elapsed());
     let t = kms.transit();
     for (label, query) in [
-        ("first page by name", ListQuery::default()),
+        (
+            "first page by name (cold: one full scan)",
+            ListQuery::default(),
+        ),
         (
             "last page by creation, descending",
             ListQuery {

@@ -146,8 +146,9 @@ struct Inner {
     ring: ring::RootRing,
     projects: projects::ProjectKeys,
     cache: KeyCache<UsableKey>,
-    /// Named-key metadata ([`transit`]), bounded and expiring like `cache`.
-    transit_keys: KeyCache<transit::Stored>,
+    /// Named-key metadata and list indexes ([`transit`]), bounded and
+    /// expiring like `cache`.
+    transit: transit::TransitState,
     audit: audit_queue::AuditQueue,
     chain: Arc<AuditChain>,
     /// The root of trust that seals `root.seal` now: the one this process
@@ -278,7 +279,7 @@ impl Kms {
                 ring,
                 projects: projects::ProjectKeys::default(),
                 cache: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
-                transit_keys: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
+                transit: transit::TransitState::new(opts.cache_capacity, opts.cache_ttl),
                 chain,
                 root: std::sync::RwLock::new(root),
                 data_dir: opts.data_dir.clone(),

@@ -24,6 +24,7 @@
 //! | `sign` | [`Transit::sign`], [`Transit::verify`], [`Transit::signing_algorithms`], [`Transit::public_key`] |
 //! | `ciphertext` | the `strongroom:v1:<version>:<base64>` envelope |
 //! | `storage` | metadata records and the metadata cache |
+//! | `index` | the per-project list index (sort, search, count) |
 //!
 //! ## Versions and rotation
 //!
@@ -72,6 +73,7 @@ mod algorithm;
 mod ciphertext;
 mod encrypt;
 mod error;
+mod index;
 mod mac;
 mod manage;
 mod model;
@@ -90,7 +92,7 @@ pub use model::{
 pub use sign::{PublicKey, Signed};
 pub use versions::RotationSweep;
 
-pub(crate) use storage::Stored;
+pub(crate) use index::TransitState;
 
 use super::{Actor, Kms};
 use crate::ids::{KeyId, ProjectId};

@@ -44,7 +44,7 @@ fn cache_key(id: KeyId) -> ObjectId {
 impl Transit {
     /// Key `id` of `project`, from the metadata cache or read and cached.
     pub(super) async fn stored(&self, project: ProjectId, id: KeyId) -> TransitResult<Arc<Stored>> {
-        let cache = &self.kms.inner.transit_keys;
+        let cache = &self.kms.inner.transit.keys;
         if let Some(hit) = cache.get(project, cache_key(id)) {
             return Ok(hit);
         }
@@ -93,11 +93,8 @@ impl Transit {
 
     /// Every key document of `project`.
     pub(super) async fn all(&self, project: ProjectId) -> TransitResult<Vec<KeyDocument>> {
-        let records = self.kms.records(project, KIND_KEY).await?;
-        records
-            .iter()
-            .map(|r| r.decode::<KeyDocument>().map_err(TransitError::from))
-            .collect()
+        let records = self.kms.typed_records(project, KIND_KEY).await?;
+        Ok(records.into_iter().map(|(_, doc)| doc).collect())
     }
 
     /// The write of `doc` at `revision` (1 creates it).
@@ -148,18 +145,25 @@ impl Transit {
         })
     }
 
-    /// Commits `tx` and drops the cached copy of key `id`. A revision
+    /// Commits `tx`, which leaves key `id` as `after` (`None`: deleted),
+    /// drops the cached copy and updates the list index. A revision
     /// conflict becomes [`TransitError::Conflict`]; a name row that already
     /// exists, [`TransitError::NameTaken`] for `claimed_name`.
     pub(super) async fn commit(
         &self,
         project: ProjectId,
         id: KeyId,
+        after: Option<&KeyDocument>,
         claimed_name: Option<&str>,
         tx: Transaction,
     ) -> TransitResult<()> {
         let result = self.kms.inner.store.commit(tx).await;
         self.forget(project, id);
+        match &result {
+            Ok(()) => self.index_written(project, id, after),
+            Err(StoreError::RecordConflict(_)) => self.index_forget(project),
+            Err(_) => {}
+        }
         match result {
             Ok(()) => Ok(()),
             Err(StoreError::AlreadyExists(_)) if claimed_name.is_some() => Err(
@@ -174,7 +178,8 @@ impl Transit {
     pub(super) fn forget(&self, project: ProjectId, id: KeyId) {
         self.kms
             .inner
-            .transit_keys
+            .transit
+            .keys
             .invalidate(project, cache_key(id));
     }
 }

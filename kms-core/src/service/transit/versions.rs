@@ -238,7 +238,7 @@ impl Transit {
                 .project(project)
                 .object(doc.id),
         );
-        if let Err(e) = self.commit(project, doc.id, None, tx).await {
+        if let Err(e) = self.commit(project, doc.id, Some(&doc), None, tx).await {
             self.discard_version(actor, project, &version).await;
             return Err(e);
         }
