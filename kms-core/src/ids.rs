@@ -77,3 +77,8 @@ identifier!(
     /// One installation of Strongroom; sealed roots are bound to it.
     InstallId
 );
+identifier!(
+    /// A named, versioned key of the HTTPS API (`service::transit`). Each of
+    /// its versions is a managed object with an [`ObjectId`] of its own.
+    KeyId
+);

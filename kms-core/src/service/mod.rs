@@ -38,6 +38,7 @@ mod root_ops;
 mod root_rotation;
 mod storage_ops;
 mod usage_limits;
+pub mod transit;
 mod use_ops;
 
 use std::path::PathBuf;
@@ -52,6 +53,7 @@ pub use records::{
     MAX_RECORD_NAME, MAX_RECORD_VALUE, Record, system_organization_id, system_project_id,
 };
 pub use root_rotation::{RotationProgress, RotationReport};
+pub use transit::Transit;
 
 use crate::audit::{AuditChain, AuditEvent, ChainVerifier};
 use crate::cache::{CacheStats, KeyCache};
@@ -151,6 +153,9 @@ struct Inner {
     /// hot object costs no database read; invalidated with `cache` (see
     /// [`Kms::forget`]).
     objects: KeyCache<ManagedObject>,
+    /// Named-key metadata and list indexes ([`transit`]), bounded and
+    /// expiring like `cache`.
+    transit: transit::TransitState,
     audit: audit_queue::AuditQueue,
     chain: Arc<AuditChain>,
     /// The root of trust that seals `root.seal` now: the one this process
@@ -282,6 +287,7 @@ impl Kms {
                 projects: projects::ProjectKeys::default(),
                 cache: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
                 objects: KeyCache::new(opts.cache_capacity, opts.cache_ttl),
+                transit: transit::TransitState::new(opts.cache_capacity, opts.cache_ttl),
                 chain,
                 root: std::sync::RwLock::new(root),
                 data_dir: opts.data_dir.clone(),

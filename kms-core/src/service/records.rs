@@ -145,6 +145,37 @@ impl Kms {
         value: &T,
         expected: Option<i64>,
     ) -> Result<i64> {
+        let revision = match expected {
+            None => 1,
+            Some(r) => r
+                .checked_add(1)
+                .ok_or_else(|| Error::InvalidRequest("record revision overflow".into()))?,
+        };
+        let row = self.record_row(project, kind, key, value, revision).await?;
+        let event = actor
+            .event("record.put")
+            .project(project)
+            .object(format!("{kind}/{key}"))
+            .result("success");
+        self.inner
+            .store
+            .commit(Transaction::new().write(Write::PutRecord(row)).audit(event))
+            .await?;
+        Ok(revision)
+    }
+
+    /// Row `(kind, key)` of `project` holding `value` at `revision`, MACed
+    /// under the project's current key: what [`Kms::put_record`] writes, for
+    /// callers in the service that commit several records (and their own
+    /// audit records) in one transaction.
+    pub(super) async fn record_row<T: Serialize + ?Sized>(
+        &self,
+        project: ProjectId,
+        kind: &str,
+        key: &str,
+        value: &T,
+        revision: i64,
+    ) -> Result<RecordRow> {
         check_names(kind, key)?;
         let value = serde_json::to_vec(value)
             .map_err(|e| Error::InvalidRequest(format!("record value: {e}")))?;
@@ -153,12 +184,6 @@ impl Kms {
                 "a record value is at most {MAX_RECORD_VALUE} bytes"
             )));
         }
-        let revision = match expected {
-            None => 1,
-            Some(r) => r
-                .checked_add(1)
-                .ok_or_else(|| Error::InvalidRequest("record revision overflow".into()))?,
-        };
         let kek = self.current_project_kek(project).await?;
         let mut row = RecordRow {
             project,
@@ -170,16 +195,7 @@ impl Kms {
             mac: Vec::new(),
         };
         row.mac = kek.record_mac(&row);
-        let event = actor
-            .event("record.put")
-            .project(project)
-            .object(format!("{kind}/{key}"))
-            .result("success");
-        self.inner
-            .store
-            .commit(Transaction::new().write(Write::PutRecord(row)).audit(event))
-            .await?;
-        Ok(revision)
+        Ok(row)
     }
 
     /// Record `(kind, key)` of `project`, authenticated.
@@ -255,22 +271,9 @@ impl Kms {
 
     /// Checks a row's project and MAC, then decodes its value.
     async fn authenticated(&self, project: ProjectId, row: RecordRow) -> Result<Record> {
-        let what = || row.describe();
-        if row.project != project {
-            return Err(Error::Integrity {
-                what: what(),
-                reason: "was returned for another project",
-            });
-        }
-        let kek = self.project_kek(project, row.kek_version).await?;
-        if !kek.record_is_authentic(&row) {
-            return Err(Error::Integrity {
-                what: what(),
-                reason: "row MAC does not verify: the row was edited, moved or relabelled",
-            });
-        }
+        self.check_row(project, &row).await?;
         let value = serde_json::from_slice(&row.value).map_err(|_| Error::Integrity {
-            what: what(),
+            what: row.describe(),
             reason: "authenticates but its value is not JSON",
         })?;
         Ok(Record {
@@ -279,5 +282,56 @@ impl Kms {
             revision: row.revision,
             value,
         })
+    }
+
+    /// Checks that a row belongs to `project` and that its MAC verifies.
+    async fn check_row(&self, project: ProjectId, row: &RecordRow) -> Result<()> {
+        if row.project != project {
+            return Err(Error::Integrity {
+                what: row.describe(),
+                reason: "was returned for another project",
+            });
+        }
+        let kek = self.project_kek(project, row.kek_version).await?;
+        if !kek.record_is_authentic(row) {
+            return Err(Error::Integrity {
+                what: row.describe(),
+                reason: "row MAC does not verify: the row was edited, moved or relabelled",
+            });
+        }
+        Ok(())
+    }
+
+    /// Every record of `kind` in `project`, authenticated and decoded
+    /// straight into `T` (no intermediate JSON tree), with its revision:
+    /// [`Kms::records`] for callers in the service that scan many.
+    pub(super) async fn typed_records<T: DeserializeOwned>(
+        &self,
+        project: ProjectId,
+        kind: &str,
+    ) -> Result<Vec<(i64, T)>> {
+        check_names(kind, "-")?;
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let rows = self
+                .inner
+                .store
+                .records(project, kind, &after, RECORD_PAGE)
+                .await?;
+            let full = rows.len() as u64 >= RECORD_PAGE;
+            for row in rows {
+                self.check_row(project, &row).await?;
+                let value = serde_json::from_slice(&row.value).map_err(|_| Error::Integrity {
+                    what: row.describe(),
+                    reason: "authenticates but does not have the shape this version expects",
+                })?;
+                out.push((row.revision, value));
+                after = row.key;
+            }
+            if !full {
+                return Ok(out);
+            }
+        }
     }
 }
