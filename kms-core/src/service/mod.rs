@@ -37,8 +37,8 @@ mod ring;
 mod root_ops;
 mod root_rotation;
 mod storage_ops;
-mod usage_limits;
 pub mod transit;
+mod usage_limits;
 mod use_ops;
 
 use std::path::PathBuf;
