@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests that run the `strongroom` binary.
 #![allow(dead_code)]
 
+pub mod api_client;
 pub mod kmip_client;
 
 use std::io::{BufRead, BufReader, Read};
