@@ -7,13 +7,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use reqwest::blocking::Client;
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
 
 use common::api_client::{Api, answer, assert_error};
