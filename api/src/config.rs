@@ -52,6 +52,11 @@ pub mod env {
     pub const KMIP_MAX_MESSAGE_SIZE: &str = "STRONGROOM_KMIP_MAX_MESSAGE_SIZE";
     pub const KMIP_MAX_BATCH_ITEMS: &str = "STRONGROOM_KMIP_MAX_BATCH_ITEMS";
     pub const KMIP_CA_KEY: &str = "STRONGROOM_KMIP_CA_KEY";
+    pub const KMIP_MAX_STREAMS_PER_CLIENT: &str = "STRONGROOM_KMIP_MAX_STREAMS_PER_CLIENT";
+    pub const KMIP_MAX_STREAMS: &str = "STRONGROOM_KMIP_MAX_STREAMS";
+    pub const KMIP_MAX_STREAM_SIZE: &str = "STRONGROOM_KMIP_MAX_STREAM_SIZE";
+    pub const KMIP_MAX_STREAMS_SIZE: &str = "STRONGROOM_KMIP_MAX_STREAMS_SIZE";
+    pub const KMIP_STREAM_IDLE_TIMEOUT: &str = "STRONGROOM_KMIP_STREAM_IDLE_TIMEOUT";
     pub const ROOT_PROVIDER: &str = "STRONGROOM_ROOT_PROVIDER";
     pub const ROOT_PASSPHRASE: &str = "STRONGROOM_ROOT_PASSPHRASE";
     pub const ROOT_PASSPHRASE_FILE: &str = "STRONGROOM_ROOT_PASSPHRASE_FILE";
@@ -79,6 +84,11 @@ pub mod env {
         KMIP_MAX_MESSAGE_SIZE,
         KMIP_MAX_BATCH_ITEMS,
         KMIP_CA_KEY,
+        KMIP_MAX_STREAMS_PER_CLIENT,
+        KMIP_MAX_STREAMS,
+        KMIP_MAX_STREAM_SIZE,
+        KMIP_MAX_STREAMS_SIZE,
+        KMIP_STREAM_IDLE_TIMEOUT,
         ROOT_PROVIDER,
         ROOT_PASSPHRASE,
         ROOT_PASSPHRASE_FILE,
@@ -153,6 +163,8 @@ pub struct KmipConfig {
     pub max_batch_items: usize,
     /// Where `init` (or a first start) creates the KMIP CA's private key.
     pub ca_key: CaKeyLocation,
+    /// What multi-part Encrypt/Decrypt streams may hold.
+    pub streams: kmip_server::streams::StreamLimits,
 }
 
 /// Where the KMIP CA's private key lives (`kmip.ca_key`). Read when the CA
@@ -191,6 +203,7 @@ impl KmipConfig {
         limits.idle_timeout = self.idle_timeout;
         limits.message.max_message_size = self.max_message_size;
         limits.max_batch_count = self.max_batch_items;
+        limits.streams = self.streams;
         limits
     }
 
@@ -412,6 +425,11 @@ struct KmipSection {
     max_message_size: Option<usize>,
     max_batch_items: Option<usize>,
     ca_key: Option<CaKeyLocation>,
+    max_streams_per_client: Option<usize>,
+    max_streams: Option<usize>,
+    max_stream_size: Option<usize>,
+    max_streams_size: Option<usize>,
+    stream_idle_timeout: Option<DurationText>,
 }
 
 /// `[root]`: `provider` selects the variant; the other keys belong to it.
@@ -711,6 +729,7 @@ pub fn load(
             .parse(env::KMIP_CA_KEY)?
             .or(parsed.kmip.ca_key)
             .unwrap_or_default(),
+        streams: stream_limits(env_vars, &parsed.kmip, kmip_defaults.streams)?,
     };
     if kmip.handshake_timeout.is_zero() || kmip.idle_timeout.is_zero() {
         return Err(ConfigError::new(
@@ -952,6 +971,61 @@ fn api_limits(env_vars: &Env, api: &ApiSection) -> Result<crate::http::ApiLimits
     Ok(limits)
 }
 
+/// `kmip.max_streams_per_client` and the other stream bounds over
+/// kmip-server's defaults. Each must be positive: a zero would refuse every
+/// multi-part request while looking like a setting that allows them.
+fn stream_limits(
+    env_vars: &Env,
+    section: &KmipSection,
+    defaults: kmip_server::streams::StreamLimits,
+) -> Result<kmip_server::streams::StreamLimits, ConfigError> {
+    let limits = kmip_server::streams::StreamLimits {
+        per_client: positive(
+            "kmip.max_streams_per_client",
+            env_vars
+                .parse(env::KMIP_MAX_STREAMS_PER_CLIENT)?
+                .or(section.max_streams_per_client)
+                .unwrap_or(defaults.per_client),
+        )?,
+        total: positive(
+            "kmip.max_streams",
+            env_vars
+                .parse(env::KMIP_MAX_STREAMS)?
+                .or(section.max_streams)
+                .unwrap_or(defaults.total),
+        )?,
+        stream_bytes: positive(
+            "kmip.max_stream_size",
+            env_vars
+                .parse(env::KMIP_MAX_STREAM_SIZE)?
+                .or(section.max_stream_size)
+                .unwrap_or(defaults.stream_bytes),
+        )?,
+        total_bytes: positive(
+            "kmip.max_streams_size",
+            env_vars
+                .parse(env::KMIP_MAX_STREAMS_SIZE)?
+                .or(section.max_streams_size)
+                .unwrap_or(defaults.total_bytes),
+        )?,
+        idle: env_vars
+            .parse::<DurationText>(env::KMIP_STREAM_IDLE_TIMEOUT)?
+            .or(section.stream_idle_timeout)
+            .map_or(defaults.idle, |d| d.0),
+    };
+    if limits.idle.is_zero() {
+        return Err(ConfigError::new(
+            "kmip.stream_idle_timeout must be longer than zero",
+        ));
+    }
+    if limits.per_client > limits.total || limits.stream_bytes > limits.total_bytes {
+        return Err(ConfigError::new(
+            "kmip.max_streams_per_client must not exceed kmip.max_streams, nor kmip.max_stream_size kmip.max_streams_size",
+        ));
+    }
+    Ok(limits)
+}
+
 fn positive(key: &str, value: usize) -> Result<usize, ConfigError> {
     if value == 0 {
         return Err(ConfigError::new(format!("{key} must be at least 1")));
@@ -1090,6 +1164,38 @@ mod tests {
     }
 
     #[test]
+    fn kmip_stream_limits_from_file_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "data_dir = \"d\"\n[kmip]\nmax_streams_per_client = 2\nmax_streams = 10\n\
+             max_stream_size = 65536\nmax_streams_size = 1048576\nstream_idle_timeout = \"30s\"\n",
+        );
+        let c = load(
+            Some(&path),
+            Mode::Production,
+            &no_env(),
+            &Overrides::default(),
+        )
+        .unwrap();
+        let streams = c.kmip.limits().streams;
+        assert_eq!(streams.per_client, 2);
+        assert_eq!(streams.total, 10);
+        assert_eq!(streams.stream_bytes, 65536);
+        assert_eq!(streams.total_bytes, 1 << 20);
+        assert_eq!(streams.idle, std::time::Duration::from_secs(30));
+
+        let env = Env::from_pairs([
+            (env::KMIP_MAX_STREAMS_PER_CLIENT, "3"),
+            (env::KMIP_STREAM_IDLE_TIMEOUT, "1m"),
+        ]);
+        let c = load(Some(&path), Mode::Production, &env, &Overrides::default()).unwrap();
+        assert_eq!(c.kmip.streams.per_client, 3);
+        assert_eq!(c.kmip.streams.total, 10);
+        assert_eq!(c.kmip.streams.idle, std::time::Duration::from_secs(60));
+    }
+
+    #[test]
     fn kmip_settings_from_file_and_environment() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(
@@ -1114,6 +1220,7 @@ mod tests {
         assert_eq!(limits.idle_timeout, std::time::Duration::from_secs(120));
         assert_eq!(limits.message.max_message_size, 4096);
         assert_eq!(limits.max_batch_count, 3);
+        assert_eq!(limits.streams, kmip_server::streams::StreamLimits::DEFAULT);
 
         let env = Env::from_pairs([
             (env::KMIP_HOSTNAMES, "a.example, b.example"),
@@ -1133,6 +1240,19 @@ mod tests {
         for (bad, named) in [
             ("[kmip]\nmax_connections = 0\n", "kmip.max_connections"),
             ("[kmip]\nmax_batch_items = 0\n", "kmip.max_batch_items"),
+            (
+                "[kmip]\nmax_streams_per_client = 0\n",
+                "kmip.max_streams_per_client",
+            ),
+            ("[kmip]\nmax_stream_size = 0\n", "kmip.max_stream_size"),
+            (
+                "[kmip]\nstream_idle_timeout = \"0s\"\n",
+                "kmip.stream_idle_timeout",
+            ),
+            (
+                "[kmip]\nmax_streams_per_client = 9\nmax_streams = 8\n",
+                "kmip.max_streams_per_client",
+            ),
             ("[kmip]\nidle_timeout = \"soon\"\n", "idle_timeout"),
             (
                 "[kmip]\nhandshake_timeout = \"0s\"\n",

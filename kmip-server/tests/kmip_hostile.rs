@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use common::reasons::*;
 use common::*;
-use kmip_server::listener::ListenerLimits;
+use kmip_server::listener::{Handler, ListenerLimits};
+use kmip_server::streams::StreamLimits;
 use kmip_server::ttlv::enums::Operation as Op;
 use kmip_server::ttlv::{self, Limits, Tag, Ttlv};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -24,7 +25,21 @@ fn tight() -> ListenerLimits {
         write_timeout: SHORT,
         message: Limits::DEFAULT,
         max_batch_count: 4,
+        streams: StreamLimits {
+            per_client: 1,
+            total: 2,
+            stream_bytes: 4096,
+            total_bytes: 8192,
+            idle: SHORT,
+        },
     }
+}
+
+#[tokio::test]
+async fn stream_limits_reach_the_processor() {
+    let env = Env::new().await;
+    let handler = Handler::new(env.kms.clone(), env.directory.clone(), &tight());
+    assert_eq!(handler.processor.streams().limits(), tight().streams);
 }
 
 /// Waits until the peer closes; returns how long that took, or None if it

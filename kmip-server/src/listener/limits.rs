@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::streams::StreamLimits;
 use crate::ttlv::Limits;
 
 /// Bounds on connections and messages. Every one is enforced and tested.
@@ -23,6 +24,8 @@ pub struct ListenerLimits {
     pub message: Limits,
     /// Batch items in one request.
     pub max_batch_count: usize,
+    /// What multi-part Encrypt/Decrypt streams may hold.
+    pub streams: StreamLimits,
 }
 
 impl ListenerLimits {
@@ -34,6 +37,7 @@ impl ListenerLimits {
         write_timeout: Duration::from_secs(30),
         message: Limits::DEFAULT,
         max_batch_count: 64,
+        streams: StreamLimits::DEFAULT,
     };
 }
 

@@ -55,7 +55,8 @@ pub struct Handler {
 impl Handler {
     pub fn new(kms: Kms, directory: Arc<dyn ClientDirectory>, limits: &ListenerLimits) -> Self {
         Self {
-            processor: Processor::new(kms, limits.message, limits.max_batch_count),
+            processor: Processor::new(kms, limits.message, limits.max_batch_count)
+                .with_stream_limits(limits.streams),
             directory,
         }
     }
