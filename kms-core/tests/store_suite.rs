@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 use kms_core::audit::{self, AuditChain, AuditEvent, AuditRecord};
 use kms_core::ids::{ObjectId, OrganizationId, ProjectId};
 use kms_core::store::{
-    self, ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord,
-    RecordKey, RecordRow, Store, StoreError, StoreOptions, Transaction, Write,
+    self, ActionFilter, AuditQuery, ObjectQuery, ObjectRecord, OrganizationRecord,
+    ProjectKeyRecord, ProjectRecord, RecordKey, RecordRow, Store, StoreError, StoreOptions,
+    Transaction, Write,
 };
 use sqlx::Connection;
 
@@ -1259,6 +1260,194 @@ async fn records_put_get_delete(env: &mut Env) {
     verify(s).await;
 }
 
+/// Project-scoped audit queries: each filter alone and together, order,
+/// offset/limit, counts, and isolation from other projects.
+async fn audit_query_filters(env: &mut Env) {
+    let s = &env.store;
+    let (o, p) = setup(s).await;
+    let q = project(&o, "other");
+    s.commit(
+        Transaction::new()
+            .write(Write::InsertProject(q.clone()))
+            .audit(event("project.create", None).project(q.id)),
+    )
+    .await
+    .unwrap();
+    let key = ObjectId::generate();
+    let base = 1_800_000_000_000_000i64;
+    // Ten records in `p` at base+0..9 s, alternating actors and actions; two
+    // in `q` with the same key id; one with no project at all.
+    for i in 0..10i64 {
+        let action = match i % 3 {
+            0 => "transit.encrypt",
+            1 => "transit.key.create",
+            _ => "record.put",
+        };
+        let mut e = AuditEvent::now(
+            if i % 2 == 0 {
+                "identity:a"
+            } else {
+                "identity:b"
+            },
+            action,
+        )
+        .project(p.id);
+        e.time_us = base + i * 1_000_000;
+        if i < 4 {
+            e = e.object(key);
+        }
+        s.commit(Transaction::new().audit(e)).await.unwrap();
+    }
+    for _ in 0..2 {
+        let mut e = AuditEvent::now("identity:a", "transit.encrypt")
+            .project(q.id)
+            .object(key);
+        e.time_us = base;
+        s.commit(Transaction::new().audit(e)).await.unwrap();
+    }
+    s.commit(Transaction::new().audit(AuditEvent::now("identity:a", "organization.create")))
+        .await
+        .unwrap();
+
+    let all = AuditQuery::project(p.id);
+    // The setup's project.create plus the ten.
+    assert_eq!(s.count_audit(&all).await.unwrap(), 11);
+    let found = s.find_audit(&all).await.unwrap();
+    assert_eq!(found.len(), 11);
+    assert!(
+        found.windows(2).all(|w| w[0].seq > w[1].seq),
+        "newest first"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|r| r.event.project.as_deref() == Some(&*p.id.to_string()))
+    );
+    let oldest = s
+        .find_audit(&AuditQuery {
+            newest_first: false,
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        oldest.first().map(|r| &*r.event.action),
+        Some("project.create")
+    );
+    assert!(
+        oldest.windows(2).all(|w| w[0].seq < w[1].seq),
+        "oldest first"
+    );
+
+    let count = |q: AuditQuery| async move {
+        let found = s.find_audit(&q).await.unwrap();
+        let n = s.count_audit(&q).await.unwrap();
+        assert_eq!(found.len() as u64, n, "find and count agree");
+        (found, n)
+    };
+    let (_, n) = count(AuditQuery {
+        actor: Some("identity:a".into()),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(n, 5);
+    let (found, n) = count(AuditQuery {
+        action: Some(ActionFilter::Exact("transit.encrypt".into())),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!((found.len(), n), (4, 4));
+    let (_, n) = count(AuditQuery {
+        action: Some(ActionFilter::Prefix("transit.".into())),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(n, 7);
+    // A prefix is literal: no wildcards, case-sensitive.
+    for literal in ["transit%", "transit_", "TRANSIT.", "%"] {
+        let (_, n) = count(AuditQuery {
+            action: Some(ActionFilter::Prefix(literal.into())),
+            ..all.clone()
+        })
+        .await;
+        assert_eq!(n, 0, "{literal}");
+    }
+    let (found, n) = count(AuditQuery {
+        object: Some(key.to_string()),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(
+        n, 4,
+        "another project's records with that object are not counted"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|r| r.event.object.as_deref() == Some(&*key.to_string()))
+    );
+    // [from, to): seconds 2, 3, 4.
+    let (found, n) = count(AuditQuery {
+        from_us: Some(base + 2_000_000),
+        to_us: Some(base + 5_000_000),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(n, 3);
+    assert!(
+        found
+            .iter()
+            .all(|r| (base + 2_000_000..base + 5_000_000).contains(&r.event.time_us))
+    );
+    // Everything at once: actor a (even), transit.* (0, 1, 3, 4, 6, 7, 9),
+    // the key (0–3), from second 0: record 0 only.
+    let (found, n) = count(AuditQuery {
+        actor: Some("identity:a".into()),
+        action: Some(ActionFilter::Prefix("transit.".into())),
+        object: Some(key.to_string()),
+        from_us: Some(base),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(n, 1);
+    assert_eq!(found[0].event.time_us, base);
+
+    // Offset and limit page through without overlap; the count ignores them.
+    let page = |offset: u64| {
+        let q = AuditQuery {
+            offset,
+            limit: 4,
+            ..all.clone()
+        };
+        async move { s.find_audit(&q).await.unwrap() }
+    };
+    let (a, b, c) = (page(0).await, page(4).await, page(8).await);
+    assert_eq!((a.len(), b.len(), c.len()), (4, 4, 3));
+    let seqs: Vec<i64> = a.iter().chain(&b).chain(&c).map(|r| r.seq).collect();
+    assert_eq!(seqs, found_seqs(&s.find_audit(&all).await.unwrap()));
+    // Keyset paging, oldest first.
+    let after = oldest[5].seq;
+    let rest = s
+        .find_audit(&AuditQuery {
+            newest_first: false,
+            after_seq: Some(after),
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found_seqs(&rest), found_seqs(&oldest[6..]));
+
+    // A project with no records, and a limit of zero meaning "the cap".
+    let empty = AuditQuery::project(ProjectId::generate());
+    assert_eq!(s.count_audit(&empty).await.unwrap(), 0);
+    assert!(s.find_audit(&empty).await.unwrap().is_empty());
+    verify(s).await;
+}
+
+fn found_seqs(records: &[AuditRecord]) -> Vec<i64> {
+    records.iter().map(|r| r.seq).collect()
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1302,6 +1491,7 @@ suite!(
     two_writers_share_one_chain,
     read_only_store,
     records_put_get_delete,
+    audit_query_filters,
 );
 
 // ---------------------------------------------------------------------------

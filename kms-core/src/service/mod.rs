@@ -55,14 +55,14 @@ pub use records::{
 pub use root_rotation::{RotationProgress, RotationReport};
 pub use transit::Transit;
 
-use crate::audit::{AuditChain, AuditEvent, ChainVerifier};
+use crate::audit::{AuditChain, AuditEvent, AuditRecord, ChainVerifier};
 use crate::cache::{CacheStats, KeyCache};
 use crate::error::{Error, Result};
 use crate::hierarchy::seal_file::{SealFile, SealedTerm};
 use crate::hierarchy::{RootError, RootKey, RootOfTrust, SealContext};
 use crate::ids::InstallId;
 use crate::object::ManagedObject;
-use crate::store::{self, Store, StoreOptions, Transaction};
+use crate::store::{self, AuditQuery, Store, StoreOptions, Transaction};
 
 /// How to open an install.
 #[derive(Clone, Debug)]
@@ -349,6 +349,25 @@ impl Kms {
     /// Waits until every key-use audit event queued so far is committed.
     pub async fn flush_audit(&self) -> Result<()> {
         self.inner.audit.flush().await
+    }
+
+    /// One project's audit records matching `query`, and how many match in
+    /// all (ignoring offset and limit). Key-use events still queued are
+    /// committed first, so a use that was just answered is listed. The
+    /// query names its project: nothing of another project is returned.
+    pub async fn query_audit(&self, query: &AuditQuery) -> Result<(Vec<AuditRecord>, u64)> {
+        self.flush_audit().await?;
+        let store = &self.inner.store;
+        let records = store.find_audit(query).await?;
+        let total = store.count_audit(query).await?;
+        Ok((records, total))
+    }
+
+    /// One page of a project's audit records matching `query`, without
+    /// flushing the queue or counting (for exports that page through with
+    /// [`AuditQuery::after_seq`] after one [`Kms::flush_audit`]).
+    pub async fn audit_page(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        Ok(self.inner.store.find_audit(query).await?)
     }
 
     /// Verifies the whole audit chain. Returns the number of records, or the

@@ -299,6 +299,61 @@ pub struct ObjectQuery {
     pub limit: u64,
 }
 
+/// How [`AuditQuery::action`] matches the `action` column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionFilter {
+    /// `action = value`.
+    Exact(String),
+    /// `action` starts with `value` (case-sensitive; `transit.` matches
+    /// `transit.encrypt`, `transit.key.create`, …).
+    Prefix(String),
+}
+
+/// A filter over one project's audit records, for
+/// [`Store::find_audit`] and [`Store::count_audit`]. Every field that is set
+/// must match. Records are those whose `project` column names `project`
+/// (events without a project, such as organization creation, are never
+/// returned: they belong to no project).
+#[derive(Clone, Debug)]
+pub struct AuditQuery {
+    pub project: ProjectId,
+    /// The `actor` column, exactly (`identity:<uuid>`, `kmip:<client>`, `system`).
+    pub actor: Option<String>,
+    pub action: Option<ActionFilter>,
+    /// The `object` column, exactly (an object id, a named key id,
+    /// `kind/key` of a record).
+    pub object: Option<String>,
+    /// Records stamped at or after this time (Unix microseconds).
+    pub from_us: Option<i64>,
+    /// Records stamped before this time (Unix microseconds, exclusive).
+    pub to_us: Option<i64>,
+    /// Only records with `seq` greater than this (keyset paging, oldest first).
+    pub after_seq: Option<i64>,
+    /// Newest first (the default) or oldest first.
+    pub newest_first: bool,
+    pub offset: u64,
+    /// At most this many rows; 0 or more than [`MAX_LIMIT`] means [`MAX_LIMIT`].
+    pub limit: u64,
+}
+
+impl AuditQuery {
+    /// Every record of `project`, newest first, the first [`MAX_LIMIT`].
+    pub fn project(project: ProjectId) -> Self {
+        Self {
+            project,
+            actor: None,
+            action: None,
+            object: None,
+            from_us: None,
+            to_us: None,
+            after_seq: None,
+            newest_first: true,
+            offset: 0,
+            limit: 0,
+        }
+    }
+}
+
 /// The storage failures an operator must be told apart.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -382,6 +437,14 @@ pub trait Store: Send + Sync + 'static {
     /// Audit records with `seq > after`, in order, at most `limit`.
     async fn audit_records(&self, after: i64, limit: u64) -> Result<Vec<AuditRecord>, StoreError>;
     async fn audit_head(&self) -> Result<Option<ChainHead>, StoreError>;
+
+    /// One project's audit records matching `query`, in the order it asks
+    /// for, after `query.offset`, at most `query.limit` (capped at
+    /// [`MAX_LIMIT`]). Served by the `(project, seq)` and
+    /// `(project, object, seq)` indexes.
+    async fn find_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+    /// How many records match `query` (offset, limit and order ignored).
+    async fn count_audit(&self, query: &AuditQuery) -> Result<u64, StoreError>;
 
     /// Is the database reachable now?
     async fn ping(&self) -> Result<(), StoreError>;

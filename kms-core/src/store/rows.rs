@@ -333,6 +333,49 @@ macro_rules! push_object_filters {
 }
 pub(crate) use push_object_filters;
 
+/// Appends the `WHERE` clause of an [`AuditQuery`](crate::store::AuditQuery)
+/// to a [`sqlx::QueryBuilder`], every value as a bound parameter. A prefix
+/// is compared with `substr`, not `LIKE`: SQLite's `LIKE` ignores ASCII case
+/// and both treat `%` and `_` in the value as wildcards.
+macro_rules! push_audit_filters {
+    ($qb:expr, $q:expr) => {{
+        let qb = $qb;
+        let q: &$crate::store::AuditQuery = $q;
+        qb.push(" WHERE project = ")
+            .push_bind(q.project.to_string());
+        if let Some(actor) = &q.actor {
+            qb.push(" AND actor = ").push_bind(actor.clone());
+        }
+        match &q.action {
+            Some($crate::store::ActionFilter::Exact(a)) => {
+                qb.push(" AND action = ").push_bind(a.clone());
+            }
+            Some($crate::store::ActionFilter::Prefix(a)) => {
+                // Both backends count characters in `substr` and
+                // `length`, so the prefix is compared whole.
+                qb.push(" AND substr(action, 1, length(")
+                    .push_bind(a.clone())
+                    .push(")) = ")
+                    .push_bind(a.clone());
+            }
+            None => {}
+        }
+        if let Some(object) = &q.object {
+            qb.push(" AND object = ").push_bind(object.clone());
+        }
+        if let Some(from) = q.from_us {
+            qb.push(" AND time_us >= ").push_bind(from);
+        }
+        if let Some(to) = q.to_us {
+            qb.push(" AND time_us < ").push_bind(to);
+        }
+        if let Some(after) = q.after_seq {
+            qb.push(" AND seq > ").push_bind(after);
+        }
+    }};
+}
+pub(crate) use push_audit_filters;
+
 /// Maps the error of a row write to what the caller must be told, given what
 /// the write was about.
 pub fn write_error(e: sqlx::Error, what: &str, parent: Option<&str>) -> StoreError {

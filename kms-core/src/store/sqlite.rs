@@ -80,8 +80,8 @@ use super::rows::{
     self, AUDIT_COLUMNS, OBJECT_COLUMNS, RECORD_COLUMNS, backend_error, write_error,
 };
 use super::{
-    ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord, RecordRow,
-    Store, StoreError, StoreOptions, Transaction, Write,
+    AuditQuery, ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord,
+    RecordRow, Store, StoreError, StoreOptions, Transaction, Write,
 };
 use crate::audit::{AuditChain, AuditRecord, ChainHead};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
@@ -491,6 +491,36 @@ impl Store for SqliteStore {
             .iter()
             .map(rows::audit_record)
             .collect()
+    }
+
+    async fn find_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_log"));
+        rows::push_audit_filters!(&mut qb, query);
+        qb.push(if query.newest_first {
+            " ORDER BY seq DESC LIMIT "
+        } else {
+            " ORDER BY seq LIMIT "
+        })
+        .push_bind(rows::effective_limit(query.limit))
+        .push(" OFFSET ")
+        .push_bind(rows::offset_param(query.offset));
+        let found = qb
+            .build()
+            .fetch_all(&self.readers)
+            .await
+            .map_err(backend_error)?;
+        found.iter().map(rows::audit_record).collect()
+    }
+
+    async fn count_audit(&self, query: &AuditQuery) -> Result<u64, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) AS n FROM audit_log");
+        rows::push_audit_filters!(&mut qb, query);
+        let row = qb
+            .build()
+            .fetch_one(&self.readers)
+            .await
+            .map_err(backend_error)?;
+        count(&row)
     }
 
     async fn audit_head(&self) -> Result<Option<ChainHead>, StoreError> {
