@@ -11,7 +11,16 @@
 //! strongroom kmip client cert --name N --out DIR [--csr FILE] [--ttl 90d] [INSTALL]
 //! strongroom kmip client revoke --name N [INSTALL]
 //! strongroom kmip client list [INSTALL]
+//! strongroom login [--save] [CONNECTION]
+//! strongroom whoami [CONNECTION]
+//! strongroom key create|list|get|rotate|delete … [CONNECTION]
+//! strongroom encrypt|decrypt|sign|verify --key KEY_ID … [CONNECTION]
 //! ```
+//!
+//! (`CONNECTION` is `--url`, `--ca-cert`, `--client-id`,
+//! `--client-secret-file`, `--token-file`, `--json`, or their
+//! `STRONGROOM_*` variables: see [`crate::client`]. These commands talk
+//! to a server over HTTPS and need no install.)
 //!
 //! (`INSTALL` is `--config FILE` or `--dev`, and `--data-dir DIR`.)
 //!
@@ -60,6 +69,8 @@ pub enum Command {
         #[command(subcommand)]
         command: KmipCommand,
     },
+    #[command(flatten)]
+    Client(crate::client::ClientCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,8 +216,13 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = match cli.command {
+        // Clients of a server: no install, no configuration, no server logs.
+        Command::Client(c) => return crate::client::run(c),
+        other => other,
+    };
     let env = Env::from_process();
-    let (config, command) = match cli.command {
+    let (config, command) = match command {
         Command::Serve(args) => {
             let overrides = Overrides {
                 data_dir: args.install.data_dir.clone(),
@@ -263,6 +279,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             };
             (load(&install, &env, overrides)?, Job::Kmip(job))
         }
+        Command::Client(_) => unreachable!("handled above"),
     };
 
     crate::logging::init(&config.log);

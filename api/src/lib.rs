@@ -3,6 +3,8 @@
 //! This crate owns everything between the operator and [`kms_core`]:
 //!
 //! * the command line ([`cli`]): `serve`, `init`, `audit verify`;
+//! * the command-line client of the HTTPS API ([`client`]): `login`,
+//!   `whoami`, `key …`, `encrypt`, `decrypt`, `sign`, `verify`;
 //! * the configuration ([`config`]): a strict TOML file, `STRONGROOM_*`
 //!   environment overrides and flags, in that order of increasing precedence;
 //! * choosing the root of trust ([`root`]) and opening the install
@@ -36,6 +38,7 @@
 pub mod admin;
 pub mod bootstrap;
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod fsutil;

@@ -1,6 +1,7 @@
 //! The API's resources, one module each, and the one list of routes the
 //! router and the OpenAPI document are both built from.
 
+pub mod audit;
 pub mod identities;
 pub mod kmip_clients;
 pub mod memberships;
@@ -8,6 +9,7 @@ pub mod organizations;
 pub mod projects;
 pub mod roles;
 pub mod universal_auth;
+pub mod whoami;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +27,7 @@ pub fn all() -> OpenApiRouter<AppState> {
         .routes(routes!(universal_auth::login))
         .routes(routes!(universal_auth::renew))
         .routes(routes!(universal_auth::revoke))
+        .routes(routes!(whoami::whoami))
         .routes(routes!(
             universal_auth::attach,
             universal_auth::read,
@@ -53,4 +56,7 @@ pub fn all() -> OpenApiRouter<AppState> {
         .routes(routes!(kmip_clients::list, kmip_clients::create))
         .routes(routes!(kmip_clients::issue))
         .routes(routes!(kmip_clients::revoke))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::verify))
 }
