@@ -496,6 +496,10 @@ fn openapi_document_matches_the_routes_and_metrics_are_exposed() {
         "/api/v1/projects/{projectId}/kmip/clients",
         "/api/v1/projects/{projectId}/kmip/clients/{clientName}/certificates",
         "/api/v1/projects/{projectId}/kmip/clients/{clientName}/revoke",
+        "/api/v1/auth/whoami",
+        "/api/v1/projects/{projectId}/audit-logs",
+        "/api/v1/projects/{projectId}/audit-logs/export",
+        "/api/v1/audit-logs/verify",
     ]
     .into_iter()
     .collect();

@@ -29,7 +29,7 @@
 //!
 //! A project's log holds the events whose project is that project: its
 //! creation, its members and roles (`record.put`/`record.delete` of
-//! `membership/…`, `role/…`), its keys' lifecycle and every use
+//! `api-membership/…`, `api-role/…`), its keys' lifecycle and every use
 //! (`transit.*`, `object.*`, `key.*`). Install-wide events (organizations,
 //! identities) belong to no customer project and are only in the chain.
 //! Key-use records are queued; a query first waits for the queue, so a use
