@@ -1,0 +1,814 @@
+//! Load client for the HTTPS API: requests per second and latency of the
+//! key routes against the authenticated no-op (`whoami`) and against raw
+//! aws-lc-rs signing measured in the same process and run.
+//!
+//! ```text
+//! cargo build --release -p api -p benches
+//! target/release/api_load [--seconds 5] [--workloads whoami,encrypt,sign-p256,sign-rsa,verify-p256]
+//!                         [--concurrency 1,16,64] [--binary target/release/strongroom]
+//! target/release/api_load --url https://host:8443 [...]   # a server already running
+//! ```
+//!
+//! 1. Starts `strongroom serve --dev` on a fresh data directory and a free
+//!    loopback port, with the per-identity rate limit raised out of the
+//!    way, and reads `apiUrl`, the CA, the first identity's client id and
+//!    secret and the project from `bootstrap.json`. With `--url` it uses
+//!    that server instead: `STRONGROOM_CA_CERT` (else the platform's
+//!    roots), `STRONGROOM_TOKEN` or `STRONGROOM_CLIENT_ID` +
+//!    `STRONGROOM_CLIENT_SECRET`, and `STRONGROOM_PROJECT_ID` for the keys
+//!    (its rate limit is the server's own: 429s are counted as errors).
+//! 2. Logs in, creates three keys (aes-256-gcm, ECC_NIST_P256, RSA_2048)
+//!    and one P-256 signature for the verify workload. If the server has
+//!    no keys routes (creation answers 404) the key workloads are skipped
+//!    with a message and `whoami` still runs.
+//! 3. For each workload — `whoami` (the baseline: authentication, rate
+//!    limit, routing, TLS and JSON, nothing else), `encrypt` (64 B),
+//!    `sign-p256` (ECDSA_SHA_256), `sign-rsa` (RSASSA_PSS_SHA_256, 2048),
+//!    `verify-p256` — at each concurrency: that many workers, each with
+//!    its own keep-alive HTTP/1.1 connection (one reqwest client with a
+//!    pool of one), warmed up by one request, then sending back to back
+//!    for `--seconds`. Requests per second, p50 and p99 latency, errors.
+//! 4. Raw aws-lc-rs signing of the same 64 bytes, P-256 and RSA-2048 (PSS),
+//!    on 1 and 2 threads for `--seconds` each.
+//! 5. Prints a markdown table: each workload's rate over its `whoami` at
+//!    the same concurrency (what the key operation costs on top of the
+//!    request), and signing's rate over raw aws-lc-rs (1 thread for
+//!    concurrency 1, 2 threads otherwise: the machine's two cores).
+//!
+//! Client and server share the machine's cores, so every HTTPS number
+//! also pays for the client's TLS and JSON work; the load average is
+//! printed for context.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, RsaKeyPair};
+use base64::Engine;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde_json::{Value, json};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The data encrypted and signed.
+const DATA_LEN: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Workload {
+    Whoami,
+    Encrypt,
+    SignP256,
+    SignRsa,
+    VerifyP256,
+}
+
+impl Workload {
+    const ALL: [Workload; 5] = [
+        Workload::Whoami,
+        Workload::Encrypt,
+        Workload::SignP256,
+        Workload::SignRsa,
+        Workload::VerifyP256,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Whoami => "whoami",
+            Workload::Encrypt => "encrypt",
+            Workload::SignP256 => "sign-p256",
+            Workload::SignRsa => "sign-rsa",
+            Workload::VerifyP256 => "verify-p256",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Workload::Whoami => "whoami (no-op)",
+            Workload::Encrypt => "encrypt 64 B (aes-256-gcm)",
+            Workload::SignP256 => "sign P-256 (ECDSA_SHA_256)",
+            Workload::SignRsa => "sign RSA-2048 (RSASSA_PSS_SHA_256)",
+            Workload::VerifyP256 => "verify P-256",
+        }
+    }
+}
+
+/// Command-line settings.
+struct Args {
+    seconds: f64,
+    url: Option<String>,
+    workloads: Vec<Workload>,
+    concurrency: Vec<usize>,
+    binary: PathBuf,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let mut args = Args {
+            seconds: 5.0,
+            url: None,
+            workloads: Workload::ALL.to_vec(),
+            concurrency: vec![1, 16, 64],
+            binary: std::env::current_exe()
+                .map(|p| p.with_file_name("strongroom"))
+                .unwrap_or_else(|_| PathBuf::from("strongroom")),
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            if flag == "--help" || flag == "-h" {
+                usage("");
+            }
+            let value = it.next().unwrap_or_else(|| usage(&flag));
+            match flag.as_str() {
+                "--seconds" => {
+                    args.seconds = value
+                        .parse()
+                        .ok()
+                        .filter(|s: &f64| *s > 0.0)
+                        .unwrap_or_else(|| usage(&flag));
+                }
+                "--url" => args.url = Some(value.trim_end_matches('/').to_owned()),
+                "--binary" => args.binary = PathBuf::from(value),
+                "--workloads" => {
+                    args.workloads = value
+                        .split(',')
+                        .map(|name| {
+                            Workload::ALL
+                                .into_iter()
+                                .find(|w| w.name() == name.trim())
+                                .unwrap_or_else(|| usage(&flag))
+                        })
+                        .collect();
+                }
+                "--concurrency" => {
+                    args.concurrency = value
+                        .split(',')
+                        .map(|n| {
+                            n.trim()
+                                .parse()
+                                .ok()
+                                .filter(|n| (1..=1024).contains(n))
+                                .unwrap_or_else(|| usage(&flag))
+                        })
+                        .collect();
+                }
+                _ => usage(&flag),
+            }
+        }
+        args
+    }
+
+    fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.seconds)
+    }
+}
+
+fn usage(flag: &str) -> ! {
+    if !flag.is_empty() {
+        eprintln!("bad or incomplete flag {flag}");
+    }
+    eprintln!(
+        "usage: api_load [--seconds S] [--url URL] [--binary PATH-TO-strongroom]\n\
+         \x20               [--workloads whoami,encrypt,sign-p256,sign-rsa,verify-p256]\n\
+         \x20               [--concurrency 1,16,64]\n\
+         With --url: STRONGROOM_CA_CERT, STRONGROOM_TOKEN or STRONGROOM_CLIENT_ID and\n\
+         STRONGROOM_CLIENT_SECRET, and STRONGROOM_PROJECT_ID (for the key workloads)."
+    );
+    std::process::exit(2)
+}
+
+// ---------------------------------------------------------------- server
+
+/// What the load needs to know about the server.
+struct Target {
+    base: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    token: String,
+    project: Option<String>,
+}
+
+/// The `strongroom serve --dev` child process, killed when dropped.
+struct Server {
+    child: Child,
+    bootstrap: Value,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(binary: &Path) -> Result<Server, BoxError> {
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("data");
+        let mut child = Command::new(binary)
+            .args(["serve", "--dev", "--api-listen", "127.0.0.1:0"])
+            .args(["--kmip-listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .env_remove("RUST_LOG")
+            // The load comes from one identity: its token bucket must not
+            // be what is measured.
+            .env("STRONGROOM_API_RATE_LIMIT", "10000000")
+            .env("STRONGROOM_API_RATE_LIMIT_BURST", "10000000")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        wait_ready(&mut child)?;
+        let bootstrap = serde_json::from_slice(&std::fs::read(data.join("bootstrap.json"))?)?;
+        Ok(Server {
+            child,
+            bootstrap,
+            _dir: dir,
+        })
+    }
+
+    fn field(&self, k: &str) -> Result<String, BoxError> {
+        self.bootstrap[k]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("bootstrap.json has no {k}").into())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for the line `ready` on the child's standard output, then keeps
+/// draining it so the child never blocks on a full pipe.
+fn wait_ready(child: &mut Child) -> Result<(), BoxError> {
+    let out = child.stdout.take().ok_or("no piped stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line == "ready" {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .map_err(|_| "strongroom did not become ready within 120 s".into())
+}
+
+fn tls_trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, BoxError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca)? {
+        roots.add(cert?)?;
+    }
+    Ok(Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    ))
+}
+
+/// A client with one keep-alive HTTP/1.1 connection.
+fn client(target_tls: Option<&Arc<rustls::ClientConfig>>) -> Result<reqwest::Client, BoxError> {
+    let builder = reqwest::Client::builder()
+        .http1_only()
+        .pool_max_idle_per_host(1)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(60));
+    let builder = match target_tls {
+        Some(tls) => builder.use_preconfigured_tls((**tls).clone()),
+        None => builder,
+    };
+    Ok(builder.build()?)
+}
+
+async fn call(
+    http: &reqwest::Client,
+    target: &Target,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value), BoxError> {
+    let mut request = http
+        .request(method, format!("{}{path}", target.base))
+        .bearer_auth(&target.token);
+    if let Some(b) = body {
+        request = request.json(b);
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+async fn login(
+    base: &str,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    id: &str,
+    secret: &str,
+) -> Result<String, BoxError> {
+    let http = client(tls)?;
+    let response = http
+        .post(format!("{base}/api/v1/auth/universal-auth/login"))
+        .json(&json!({"clientId": id, "clientSecret": secret}))
+        .send()
+        .await?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    body["accessToken"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("login answered {status}: {}", body["message"]).into())
+}
+
+// ------------------------------------------------------------- workloads
+
+/// One prepared request.
+#[derive(Clone)]
+struct Request {
+    method: reqwest::Method,
+    path: String,
+    body: Option<Arc<Vec<u8>>>,
+}
+
+impl Request {
+    fn get(path: &str) -> Request {
+        Request {
+            method: reqwest::Method::GET,
+            path: path.to_owned(),
+            body: None,
+        }
+    }
+
+    fn post(path: String, body: &Value) -> Request {
+        Request {
+            method: reqwest::Method::POST,
+            path,
+            body: Some(Arc::new(body.to_string().into_bytes())),
+        }
+    }
+}
+
+/// What a key workload's setup produced, or why it is skipped.
+enum Prepared {
+    Ready(Request),
+    Skipped(String),
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Creates a key; `Err(message)` explains a skip.
+async fn create_key(
+    target: &Target,
+    name: &str,
+    usage: &str,
+    algorithm: &str,
+) -> Result<String, String> {
+    let project = target.project.as_deref().ok_or_else(|| {
+        "no project: set STRONGROOM_PROJECT_ID to run the key workloads against --url".to_owned()
+    })?;
+    let http = client(target.tls.as_ref()).map_err(|e| e.to_string())?;
+    let body = json!({
+        "projectId": project,
+        "name": format!("{name}-{}", uuid::Uuid::new_v4().simple()),
+        "description": "api_load",
+        "keyUsage": usage,
+        "encryptionAlgorithm": algorithm,
+    });
+    match call(
+        &http,
+        target,
+        reqwest::Method::POST,
+        "/api/v1/kms/keys",
+        Some(&body),
+    )
+    .await
+    {
+        Ok((200, v)) => v["key"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("creating the {algorithm} key: no key id in {v}")),
+        Ok((404, _)) => Err(format!(
+            "creating the {algorithm} key: POST /api/v1/kms/keys answered 404 \
+             (this server has no keys routes; they come with the keys-api branch)"
+        )),
+        Ok((status, v)) => Err(format!(
+            "creating the {algorithm} key answered {status}: {}",
+            v["message"]
+        )),
+        Err(e) => Err(format!("creating the {algorithm} key: {e}")),
+    }
+}
+
+async fn prepare(target: &Target, workloads: &[Workload]) -> Vec<(Workload, Prepared)> {
+    let data = b64(&[0x5a; DATA_LEN]);
+    let needs = |w: &[Workload]| workloads.iter().any(|x| w.contains(x));
+    let aes = if needs(&[Workload::Encrypt]) {
+        Some(create_key(target, "load-aes", "encrypt-decrypt", "aes-256-gcm").await)
+    } else {
+        None
+    };
+    let p256 = if needs(&[Workload::SignP256, Workload::VerifyP256]) {
+        Some(create_key(target, "load-p256", "sign-verify", "ECC_NIST_P256").await)
+    } else {
+        None
+    };
+    let rsa = if needs(&[Workload::SignRsa]) {
+        Some(create_key(target, "load-rsa", "sign-verify", "RSA_2048").await)
+    } else {
+        None
+    };
+    let sign_body = |alg: &str| json!({"data": data, "signingAlgorithm": alg, "isDigest": false});
+    let mut out = Vec::new();
+    for &w in workloads {
+        let key = match w {
+            Workload::Whoami => None,
+            Workload::Encrypt => aes.as_ref(),
+            Workload::SignP256 | Workload::VerifyP256 => p256.as_ref(),
+            Workload::SignRsa => rsa.as_ref(),
+        };
+        let prepared = match (w, key) {
+            (Workload::Whoami, _) => Prepared::Ready(Request::get("/api/v1/auth/whoami")),
+            (_, None) => Prepared::Skipped("no key".into()),
+            (_, Some(Err(e))) => Prepared::Skipped(e.clone()),
+            (Workload::Encrypt, Some(Ok(id))) => Prepared::Ready(Request::post(
+                format!("/api/v1/kms/keys/{id}/encrypt"),
+                &json!({ "plaintext": data }),
+            )),
+            (Workload::SignP256, Some(Ok(id))) => Prepared::Ready(Request::post(
+                format!("/api/v1/kms/keys/{id}/sign"),
+                &sign_body("ECDSA_SHA_256"),
+            )),
+            (Workload::SignRsa, Some(Ok(id))) => Prepared::Ready(Request::post(
+                format!("/api/v1/kms/keys/{id}/sign"),
+                &sign_body("RSASSA_PSS_SHA_256"),
+            )),
+            (Workload::VerifyP256, Some(Ok(id))) => {
+                match verify_request(target, id, &sign_body("ECDSA_SHA_256")).await {
+                    Ok(r) => Prepared::Ready(r),
+                    Err(e) => Prepared::Skipped(e),
+                }
+            }
+        };
+        out.push((w, prepared));
+    }
+    out
+}
+
+/// Signs once, so the verify workload checks a real signature.
+async fn verify_request(target: &Target, id: &str, sign: &Value) -> Result<Request, String> {
+    let http = client(target.tls.as_ref()).map_err(|e| e.to_string())?;
+    let path = format!("/api/v1/kms/keys/{id}/sign");
+    let (status, v) = call(&http, target, reqwest::Method::POST, &path, Some(sign))
+        .await
+        .map_err(|e| e.to_string())?;
+    let signature = v["signature"]
+        .as_str()
+        .filter(|_| status == 200)
+        .ok_or_else(|| format!("signing for the verify workload answered {status}: {v}"))?;
+    let body = json!({
+        "data": sign["data"],
+        "signature": signature,
+        "signingAlgorithm": sign["signingAlgorithm"],
+        "isDigest": false,
+    });
+    Ok(Request::post(
+        format!("/api/v1/kms/keys/{id}/verify"),
+        &body,
+    ))
+}
+
+/// One measurement.
+struct Measured {
+    rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+/// `workers` keep-alive connections sending `request` back to back for `run`.
+async fn measure(
+    target: &Arc<Target>,
+    request: &Request,
+    workers: usize,
+    run: Duration,
+) -> Measured {
+    let mut tasks = Vec::with_capacity(workers);
+    // Connect and warm up every worker before anyone starts the clock.
+    let barrier = Arc::new(tokio::sync::Barrier::new(workers));
+    for _ in 0..workers {
+        let target = Arc::clone(target);
+        let request = request.clone();
+        let barrier = Arc::clone(&barrier);
+        tasks.push(tokio::spawn(async move {
+            let Ok(http) = client(target.tls.as_ref()) else {
+                barrier.wait().await;
+                return (Vec::new(), 1u64);
+            };
+            let send = || {
+                let mut r = http
+                    .request(
+                        request.method.clone(),
+                        format!("{}{}", target.base, request.path),
+                    )
+                    .bearer_auth(&target.token);
+                if let Some(body) = &request.body {
+                    r = r
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.as_ref().clone());
+                }
+                async move {
+                    match r.send().await {
+                        Ok(response) => {
+                            let ok = response.status().is_success();
+                            // Read the body so the connection is reused.
+                            let read = response.bytes().await.is_ok();
+                            ok && read
+                        }
+                        Err(_) => false,
+                    }
+                }
+            };
+            let _ = send().await;
+            barrier.wait().await;
+            let mut latencies: Vec<u32> = Vec::with_capacity(4096);
+            let mut errors = 0u64;
+            let start = Instant::now();
+            while start.elapsed() < run {
+                let t = Instant::now();
+                if send().await {
+                    latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                } else {
+                    errors += 1;
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            all.extend(l);
+            errors += e;
+        }
+    }
+    all.sort_unstable();
+    let pct = |p: f64| {
+        if all.is_empty() {
+            return 0.0;
+        }
+        let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
+        f64::from(all[i]) / 1000.0
+    };
+    Measured {
+        rate: all.len() as f64 / run.as_secs_f64(),
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        errors,
+    }
+}
+
+// --------------------------------------------------------------- raw
+
+/// Raw aws-lc-rs signatures per second of 64 bytes on `threads` threads.
+fn raw_rate(rsa: bool, threads: usize, run: Duration) -> Result<f64, BoxError> {
+    let rng = SystemRandom::new();
+    let data = [0x5au8; DATA_LEN];
+    enum Signer {
+        Ec(EcdsaKeyPair),
+        Rsa(RsaKeyPair),
+    }
+    let signer = Arc::new(if rsa {
+        Signer::Rsa(RsaKeyPair::generate(KeySize::Rsa2048)?)
+    } else {
+        Signer::Ec(EcdsaKeyPair::generate(
+            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        )?)
+    });
+    // Checked once: the baseline signs what the server would.
+    if let Signer::Ec(k) = signer.as_ref() {
+        let sig = k.sign(&rng, &data)?;
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, k.public_key())
+            .verify(&data, sig.as_ref())?;
+    }
+    let start = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let signer = Arc::clone(&signer);
+            std::thread::spawn(move || {
+                let rng = SystemRandom::new();
+                let mut n = 0u64;
+                let mut out = vec![0u8; 512];
+                while start.elapsed() < run {
+                    let ok = match signer.as_ref() {
+                        Signer::Ec(k) => k.sign(&rng, &data).is_ok(),
+                        Signer::Rsa(k) => k
+                            .sign(
+                                &signature::RSA_PSS_SHA256,
+                                &rng,
+                                &data,
+                                &mut out[..k.public_modulus_len()],
+                            )
+                            .is_ok(),
+                    };
+                    n += u64::from(ok);
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| {
+            let v: Vec<&str> = s.split_whitespace().take(3).collect();
+            (v.len() == 3).then(|| v.join(" "))
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+// ---------------------------------------------------------------- main
+
+struct Row {
+    workload: Workload,
+    concurrency: usize,
+    m: Measured,
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("api_load: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let duration = args.duration();
+    println!(
+        "api_load: {} s per measurement, {} cores, load average {}",
+        args.seconds,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
+    );
+    let _ = rustls::crypto::CryptoProvider::install_default(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    );
+
+    let (server, target) = match &args.url {
+        None => {
+            let server = Server::start(&args.binary)?;
+            let base = server.field("apiUrl")?;
+            let tls = tls_trusting(Path::new(&server.field("caCertificate")?))?;
+            let token = login(
+                &base,
+                Some(&tls),
+                &server.field("identityClientId")?,
+                &server.field("identityClientSecret")?,
+            )
+            .await?;
+            println!("server pid {} on {base}", server.child.id());
+            let project = Some(server.field("projectId")?);
+            (
+                Some(server),
+                Target {
+                    base,
+                    tls: Some(tls),
+                    token,
+                    project,
+                },
+            )
+        }
+        Some(url) => {
+            let tls = match std::env::var_os("STRONGROOM_CA_CERT") {
+                Some(ca) => Some(tls_trusting(Path::new(&ca))?),
+                None => None,
+            };
+            let token = match std::env::var("STRONGROOM_TOKEN") {
+                Ok(t) if !t.is_empty() => t,
+                _ => {
+                    let id = std::env::var("STRONGROOM_CLIENT_ID")
+                        .map_err(|_| "set STRONGROOM_TOKEN or STRONGROOM_CLIENT_ID")?;
+                    let secret = std::env::var("STRONGROOM_CLIENT_SECRET")
+                        .map_err(|_| "set STRONGROOM_CLIENT_SECRET")?;
+                    login(url, tls.as_ref(), &id, &secret).await?
+                }
+            };
+            println!("server {url}");
+            (
+                None,
+                Target {
+                    base: url.clone(),
+                    tls,
+                    token,
+                    project: std::env::var("STRONGROOM_PROJECT_ID").ok(),
+                },
+            )
+        }
+    };
+    let target = Arc::new(target);
+
+    let prepared = prepare(&target, &args.workloads).await;
+    let mut rows = Vec::new();
+    for (workload, p) in &prepared {
+        let request = match p {
+            Prepared::Ready(r) => r,
+            Prepared::Skipped(why) => {
+                eprintln!("skipping {}: {why}", workload.name());
+                continue;
+            }
+        };
+        for &concurrency in &args.concurrency {
+            let m = measure(&target, request, concurrency, duration).await;
+            eprintln!(
+                "{} × {concurrency}: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} errors (load {})",
+                workload.name(),
+                m.rate,
+                m.p50_ms,
+                m.p99_ms,
+                m.errors,
+                load_average()
+            );
+            rows.push(Row {
+                workload: *workload,
+                concurrency,
+                m,
+            });
+        }
+    }
+    drop(server);
+
+    // The raw baselines, on an idle machine (the server is gone).
+    let mut raw = Vec::new();
+    for (rsa, workload) in [(false, Workload::SignP256), (true, Workload::SignRsa)] {
+        if !args.workloads.contains(&workload) {
+            continue;
+        }
+        for threads in [1usize, 2] {
+            let rate = raw_rate(rsa, threads, duration)?;
+            eprintln!(
+                "raw aws-lc-rs {} × {threads} threads: {rate:.0}/s",
+                if rsa { "RSA-2048 PSS" } else { "P-256" }
+            );
+            raw.push((workload, threads, rate));
+        }
+    }
+    print_table(&rows, &raw);
+    Ok(())
+}
+
+fn print_table(rows: &[Row], raw: &[(Workload, usize, f64)]) {
+    println!(
+        "\n| workload | concurrency | requests/s | p50 ms | p99 ms | errors | / whoami (same concurrency) | / raw aws-lc-rs |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let whoami = rows
+            .iter()
+            .find(|w| w.workload == Workload::Whoami && w.concurrency == r.concurrency)
+            .filter(|w| w.m.rate > 0.0 && r.workload != Workload::Whoami)
+            .map_or("—".into(), |w| format!("{:.2}", r.m.rate / w.m.rate));
+        let threads = if r.concurrency == 1 { 1 } else { 2 };
+        let vs_raw = raw
+            .iter()
+            .find(|(w, t, _)| *w == r.workload && *t == threads)
+            .filter(|(_, _, rate)| *rate > 0.0)
+            .map_or("—".into(), |(_, t, rate)| {
+                format!(
+                    "{:.2} (vs {t} thread{})",
+                    r.m.rate / rate,
+                    if *t == 1 { "" } else { "s" }
+                )
+            });
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {whoami} | {vs_raw} |",
+            r.workload.describe(),
+            r.concurrency,
+            r.m.rate,
+            r.m.p50_ms,
+            r.m.p99_ms,
+            r.m.errors
+        );
+    }
+    for (w, threads, rate) in raw {
+        println!(
+            "| raw aws-lc-rs {} | {threads} thread{} | {rate:.0} | — | — | — | — | 1.00 |",
+            match w {
+                Workload::SignRsa => "sign RSA-2048 (PSS)",
+                _ => "sign P-256",
+            },
+            if *threads == 1 { "" } else { "s" }
+        );
+    }
+}
