@@ -430,8 +430,65 @@ mod tests {
                 "app",
             ],
             &["strongroom", "kmip", "client", "list", "--dev"],
+            &["strongroom", "login", "--save", "--url", "https://h:8443"],
+            &["strongroom", "whoami", "--json"],
+            &[
+                "strongroom",
+                "key",
+                "create",
+                "--project",
+                "p",
+                "--name",
+                "n",
+            ],
+            &[
+                "strongroom",
+                "key",
+                "--url",
+                "https://h",
+                "list",
+                "--project",
+                "p",
+                "--json",
+            ],
+            &["strongroom", "key", "rotate", "k", "--ca-cert", "ca.pem"],
+            &["strongroom", "encrypt", "--key", "k", "--in", "f"],
+            &["strongroom", "decrypt", "--key", "k", "--out", "f"],
+            &[
+                "strongroom",
+                "sign",
+                "--key",
+                "k",
+                "--algorithm",
+                "ECDSA_SHA_256",
+            ],
+            &[
+                "strongroom",
+                "verify",
+                "--key",
+                "k",
+                "--algorithm",
+                "ECDSA_SHA_256",
+                "--signature",
+                "AAAA",
+            ],
         ] {
             Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn no_client_secret_on_the_command_line() {
+        for args in [
+            &["strongroom", "login", "--client-secret", "s"][..],
+            &["strongroom", "whoami", "--token", "t"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{args:?}"
+            );
         }
     }
 

@@ -386,18 +386,15 @@ fn sign_then_verify_through_the_cli() {
     std::fs::write(&data, b"the release tarball").unwrap();
     let data = data.to_str().unwrap();
 
-    for (algorithm, signing) in [
+    for (n, (algorithm, signing)) in [
         ("ECC_NIST_P256", "ECDSA_SHA_256"),
         ("RSA_2048", "RSASSA_PSS_SHA_256"),
         ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256"),
-    ] {
-        let id = create_key(
-            &env,
-            &p,
-            &format!("signer-{signing}"),
-            "sign-verify",
-            algorithm,
-        );
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = create_key(&env, &p, &format!("signer-{n}"), "sign-verify", algorithm);
         let signature = ok(&run(
             &["sign", "--key", &id, "--algorithm", signing, "--in", data],
             &env,
