@@ -1437,11 +1437,72 @@ async fn audit_query_filters(env: &mut Env) {
         .unwrap();
     assert_eq!(found_seqs(&rest), found_seqs(&oldest[6..]));
 
+    // The migration's indexes exist, and SQLite's planner uses them.
+    let names = audit_indexes(env).await;
+    for index in ["audit_log_project_seq", "audit_log_project_object_seq"] {
+        assert!(names.iter().any(|n| n == index), "{index} in {names:?}");
+    }
+    if env.kind == Kind::Sqlite {
+        let mut conn = sqlx::SqliteConnection::connect(&env.url).await.unwrap();
+        for (sql, index) in [
+            (
+                "EXPLAIN QUERY PLAN SELECT seq FROM audit_log WHERE project = 'p' \
+                 ORDER BY seq DESC LIMIT 10",
+                "audit_log_project_seq",
+            ),
+            (
+                "EXPLAIN QUERY PLAN SELECT seq FROM audit_log WHERE project = 'p' \
+                 AND object = 'o' ORDER BY seq DESC LIMIT 10",
+                "audit_log_project_object_seq",
+            ),
+        ] {
+            let rows = sqlx::query(sql).fetch_all(&mut conn).await.unwrap();
+            let details: Vec<String> = rows
+                .iter()
+                .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+                .collect();
+            assert!(
+                details.iter().any(|d| d.contains(index)),
+                "{sql}: {details:?}"
+            );
+        }
+        let _ = conn.close().await;
+    }
+
     // A project with no records, and a limit of zero meaning "the cap".
     let empty = AuditQuery::project(ProjectId::generate());
     assert_eq!(s.count_audit(&empty).await.unwrap(), 0);
     assert!(s.find_audit(&empty).await.unwrap().is_empty());
     verify(s).await;
+}
+
+/// The names of the indexes on `audit_log`.
+async fn audit_indexes(env: &Env) -> Vec<String> {
+    match env.kind {
+        Kind::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&env.url).await.unwrap();
+            let names = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log'",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            let _ = conn.close().await;
+            names
+        }
+        Kind::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&env.url).await.unwrap();
+            let names = sqlx::query_scalar(
+                "SELECT indexname::text FROM pg_indexes \
+                 WHERE tablename = 'audit_log' AND schemaname = current_schema()",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            let _ = conn.close().await;
+            names
+        }
+    }
 }
 
 fn found_seqs(records: &[AuditRecord]) -> Vec<i64> {
