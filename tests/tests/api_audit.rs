@@ -298,6 +298,22 @@ fn verify_reports_the_chain_to_the_super_admin_only() {
     assert_eq!(a.body["valid"], true, "{}", a.body);
     assert!(a.body["records"].as_i64().unwrap() > first, "{}", a.body);
 
+    // Edit a record behind the server's back (SQLite in WAL mode takes a
+    // second writer): verification names it.
+    let ca = std::path::PathBuf::from(api.bootstrap["caCertificate"].as_str().unwrap());
+    let db = ca.parent().unwrap().parent().unwrap().join("strongroom.db");
+    tamper(&db, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2");
+    let a = api.get("/api/v1/audit-logs/verify", &admin);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["valid"], false, "{}", a.body);
+    assert_eq!(a.body["reason"], "record_altered", "{}", a.body);
+    assert_eq!(a.body["firstBadRecord"], 2, "{}", a.body);
+    assert!(
+        a.body["message"].as_str().unwrap().contains("record 2"),
+        "{}",
+        a.body
+    );
+
     // A project's admin is not the install's: the chain spans every project.
     assert_error(
         &api.get("/api/v1/audit-logs/verify", &project_admin),
@@ -309,6 +325,23 @@ fn verify_reports_the_chain_to_the_super_admin_only() {
         401,
         "unauthorized",
     );
+}
+
+/// Runs one statement on the server's SQLite database from outside.
+fn tamper(db: &std::path::Path, sql: &str) {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .unwrap();
+        let done = sqlx::query(sql).execute(&mut conn).await.unwrap();
+        assert_eq!(done.rows_affected(), 1, "{sql}");
+        conn.close().await.unwrap();
+    });
 }
 
 #[test]
