@@ -722,6 +722,15 @@ async fn run() -> Result<(), BoxError> {
     let target = Arc::new(target);
 
     let prepared = prepare(&target, &args.workloads).await;
+    // Warm-up, discarded: the server's caches, allocator and the CPU
+    // governor settle before the first measurement.
+    let warm = Duration::from_secs_f64(args.seconds.min(1.0));
+    let top = args.concurrency.iter().copied().max().unwrap_or(1);
+    for (_, p) in &prepared {
+        if let Prepared::Ready(request) = p {
+            measure(&target, request, top, warm / 2).await;
+        }
+    }
     let mut rows = Vec::new();
     for (workload, p) in &prepared {
         let request = match p {
