@@ -159,14 +159,14 @@ fn queries_filter_page_and_export() {
     // Refused parameters, with stable codes.
     let path = |q: &str| format!("/api/v1/projects/{p}/audit-logs?{q}");
     for (query, code) in [
-        ("limit=0", "invalid_query"),
-        ("limit=1001", "invalid_query"),
-        ("limit=ten", "invalid_query"),
-        ("offset=1000001", "invalid_query"),
-        ("offset=-1", "invalid_query"),
-        ("colour=blue", "invalid_query"),
-        ("action=a*b", "invalid_query"),
-        ("afterSeq=3", "invalid_query"),
+        ("limit=0", "invalid_request"),
+        ("limit=1001", "invalid_request"),
+        ("limit=ten", "invalid_request"),
+        ("offset=1000001", "invalid_request"),
+        ("offset=-1", "invalid_request"),
+        ("colour=blue", "invalid_request"),
+        ("action=a*b", "invalid_request"),
+        ("afterSeq=3", "invalid_request"),
         ("startDate=yesterday", "invalid_date"),
         ("endDate=2026-02-30", "invalid_date"),
         ("startDate=1700000000", "invalid_date"),
@@ -181,7 +181,7 @@ fn queries_filter_page_and_export() {
     assert_error(
         &api.get(&path(&format!("actor={long}")), &admin),
         400,
-        "invalid_query",
+        "invalid_request",
     );
 
     // The export: JSON lines, oldest first, the same records and filters.
@@ -203,8 +203,8 @@ fn queries_filter_page_and_export() {
     let (_, none) = export(&api, &admin, &p, "startDate=2100-01-01");
     assert!(none.is_empty());
     let bad = |q: &str| format!("/api/v1/projects/{p}/audit-logs/export?{q}");
-    assert_error(&api.get(&bad("offset=2"), &admin), 400, "invalid_query");
-    assert_error(&api.get(&bad("limit=0"), &admin), 400, "invalid_query");
+    assert_error(&api.get(&bad("offset=2"), &admin), 400, "invalid_request");
+    assert_error(&api.get(&bad("limit=0"), &admin), 400, "invalid_request");
     assert_error(&api.get(&bad("endDate=soon"), &admin), 400, "invalid_date");
 }
 

@@ -23,9 +23,10 @@
 //! | `startDate`, `endDate` | `startDate ≤ time < endDate`; RFC 3339 (`2026-12-07T08:00:00Z`) or a UTC date (`2026-12-07`) |
 //! | `offset`, `limit` | paging of the list: `limit` 1–1,000 (default 100), `offset` at most 1,000,000 |
 //!
-//! Stable error codes: `invalid_query` (a malformed or out-of-range
-//! parameter, or an unknown one), `invalid_date` (a date that does not
-//! parse), `invalid_date_range` (`startDate` after `endDate`).
+//! Stable error codes (400): `invalid_request` (a malformed, out-of-range
+//! or unknown parameter, as for request bodies), `invalid_date` (a date
+//! that does not parse), `invalid_date_range` (`startDate` after
+//! `endDate`).
 //!
 //! A project's log holds the events whose project is that project: its
 //! creation, its members and roles (`record.put`/`record.delete` of
@@ -66,7 +67,7 @@ const EXPORT_PAGE: u64 = 1_000;
 const MAX_FILTER_LEN: usize = 256;
 
 /// Query parameters with our error shape: a malformed, mistyped or unknown
-/// parameter is a 400 `invalid_query`.
+/// parameter is a 400 `invalid_request`, like a body's.
 pub struct ApiQuery<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiQuery<T>
@@ -79,7 +80,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Self(v)),
-            Err(e) => Err(ApiError::bad_request("invalid_query", e.body_text())),
+            Err(e) => Err(ApiError::bad_request("invalid_request", e.body_text())),
         }
     }
 }
@@ -208,7 +209,7 @@ fn parse_date(name: &str, value: &str) -> Result<i64, ApiError> {
 fn check_text(name: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() || value.len() > MAX_FILTER_LEN || value.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            "invalid_request",
             format!("{name}: 1 to {MAX_FILTER_LEN} printable characters"),
         ));
     }
@@ -231,14 +232,14 @@ fn query_of(project: ProjectId, f: &AuditFilters) -> Result<AuditQuery, ApiError
         q.action = Some(match action.strip_suffix('*') {
             Some(prefix) if prefix.contains('*') => {
                 return Err(ApiError::bad_request(
-                    "invalid_query",
+                    "invalid_request",
                     "action: `*` is allowed only at the end",
                 ));
             }
             Some(prefix) => ActionFilter::Prefix(prefix.to_owned()),
             None if action.contains('*') => {
                 return Err(ApiError::bad_request(
-                    "invalid_query",
+                    "invalid_request",
                     "action: `*` is allowed only at the end",
                 ));
             }
@@ -304,21 +305,21 @@ pub async fn list(
     let mut query = query_of(project, &filters)?;
     if filters.after_seq.is_some() {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            "invalid_request",
             "afterSeq is for the export; the list pages with offset",
         ));
     }
     let limit = filters.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            "invalid_request",
             format!("limit: 1 to {MAX_LIMIT}"),
         ));
     }
     let offset = filters.offset.unwrap_or(0);
     if offset > MAX_OFFSET {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            "invalid_request",
             format!("offset: at most {MAX_OFFSET}; narrow the dates or use the export"),
         ));
     }
@@ -404,12 +405,15 @@ pub async fn export(
     let mut query = query_of(project, &filters)?;
     if filters.offset.is_some() {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            "invalid_request",
             "the export resumes with afterSeq, not offset",
         ));
     }
     if filters.limit == Some(0) {
-        return Err(ApiError::bad_request("invalid_query", "limit: at least 1"));
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "limit: at least 1",
+        ));
     }
     query.after_seq = filters.after_seq;
     query.newest_first = false;
@@ -546,7 +550,7 @@ mod tests {
             };
             assert_eq!(
                 query_of(project, &f).unwrap_err().code,
-                "invalid_query",
+                "invalid_request",
                 "{bad:?}"
             );
         }
