@@ -29,7 +29,8 @@ pub struct WhoamiResponse {
     pub auth_method: &'static str,
     /// The identity's Universal Auth client id.
     pub client_id: Option<Uuid>,
-    /// When the token expires, Unix seconds (a renewal moves it).
+    /// When the token expires, Unix seconds (a renewal moves it; another
+    /// node may report the old expiry for up to 30 s, its session cache).
     pub token_expires_at: i64,
     /// Seconds until then.
     pub token_expires_in: i64,
