@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use common::api_client::{Api, answer, assert_error};
+use common::api_client::{Answer, Api, answer, assert_error};
 
 #[test]
 fn login_renew_revoke_and_request_hygiene() {

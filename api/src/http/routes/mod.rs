@@ -3,6 +3,7 @@
 
 pub mod identities;
 pub mod kmip_clients;
+pub mod kms_keys;
 pub mod memberships;
 pub mod organizations;
 pub mod projects;
@@ -53,4 +54,5 @@ pub fn all() -> OpenApiRouter<AppState> {
         .routes(routes!(kmip_clients::list, kmip_clients::create))
         .routes(routes!(kmip_clients::issue))
         .routes(routes!(kmip_clients::revoke))
+        .merge(kms_keys::routes())
 }
