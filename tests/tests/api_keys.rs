@@ -232,11 +232,7 @@ fn role_matrix_and_cross_project_isolation() {
 
     // Another project's keys: exactly like keys that do not exist, for a
     // member of this project, on every route naming a key.
-    let second = ok(api.post(
-        "/api/v1/projects",
-        &admin,
-        json!({"projectName": "second"}),
-    ));
+    let second = ok(api.post("/api/v1/projects", &admin, json!({"projectName": "second"})));
     let q = second["project"]["id"].as_str().unwrap().to_owned();
     let qe = create(&api, &admin, &q, "enc", "aes-256-gcm");
     let qs = create(&api, &admin, &q, "sig", "ECC_NIST_P256");
@@ -433,12 +429,7 @@ fn lifecycle_rotation_batches_data_keys_rewrap_hmac_random_and_payload_limit() {
     assert!(rewrapped.starts_with("strongroom:v1:2:"), "{rewrapped}");
 
     // Minimum decryption version 2: version 1 ciphertexts are refused.
-    let raised = ok(patch(
-        &api,
-        &admin,
-        &k,
-        json!({"minDecryptionVersion": 2}),
-    ));
+    let raised = ok(patch(&api, &admin, &k, json!({"minDecryptionVersion": 2})));
     assert_eq!(raised["key"]["minDecryptionVersion"], 2);
     assert_error(
         &api.post(
@@ -515,11 +506,7 @@ fn lifecycle_rotation_batches_data_keys_rewrap_hmac_random_and_payload_limit() {
     assert!(results[1].get("plaintext").is_none());
 
     // Data keys: with and without the plaintext, 256 and 128 bits.
-    let dk = ok(api.post(
-        &format!("{k}/data-key"),
-        &admin,
-        json!({"context": ctx}),
-    ));
+    let dk = ok(api.post(&format!("{k}/data-key"), &admin, json!({"context": ctx})));
     let plain = unb64(&dk["plaintext"]);
     assert_eq!(plain.len(), 32);
     let unwrapped = ok(api.post(
@@ -693,7 +680,9 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         .unwrap()
         .to_owned();
     let before = ok(api.get(&k, &admin));
-    let count = |api: &Api| ok(api.get(&format!("/api/v1/kms/keys?projectId={p}"), &admin))["totalCount"].clone();
+    let count = |api: &Api| {
+        ok(api.get(&format!("/api/v1/kms/keys?projectId={p}"), &admin))["totalCount"].clone()
+    };
     let keys_before = count(&api);
 
     // Malformed JSON, wrong content type, unknown field, wrong base64.
@@ -709,7 +698,11 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
                 .unwrap(),
         )
     };
-    assert_error(&raw("{\"plaintext\":", "application/json"), 400, "invalid_json");
+    assert_error(
+        &raw("{\"plaintext\":", "application/json"),
+        400,
+        "invalid_json",
+    );
     assert_error(
         &raw("{\"plaintext\":\"aGk=\"}", "text/plain"),
         415,
@@ -725,11 +718,7 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         "invalid_request",
     );
     assert_error(
-        &api.post(
-            &format!("{k}/encrypt"),
-            &admin,
-            json!({"plaintext": "%%%"}),
-        ),
+        &api.post(&format!("{k}/encrypt"), &admin, json!({"plaintext": "%%%"})),
         400,
         "invalid_base64",
     );
@@ -772,14 +761,26 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
             422,
             "hsm_unavailable",
         ),
-        (json!({"projectId": p, "name": "enc"}), 409, "key_name_taken"),
-        (json!({"projectId": p, "name": " padded"}), 400, "invalid_request"),
+        (
+            json!({"projectId": p, "name": "enc"}),
+            409,
+            "key_name_taken",
+        ),
+        (
+            json!({"projectId": p, "name": " padded"}),
+            400,
+            "invalid_request",
+        ),
         (
             json!({"projectId": p, "name": "x6", "description": "d".repeat(2000)}),
             413,
             "payload_too_large",
         ),
-        (json!({"projectId": "not-a-uuid", "name": "x7"}), 400, "invalid_request"),
+        (
+            json!({"projectId": "not-a-uuid", "name": "x7"}),
+            400,
+            "invalid_request",
+        ),
     ] {
         assert_error(&api.post("/api/v1/kms/keys", &admin, body), status, code);
     }
@@ -796,7 +797,11 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
     );
     let sk = format!("/api/v1/kms/keys/{s}");
     assert_error(
-        &api.post(&format!("{sk}/encrypt"), &admin, json!({"plaintext": b64(b"x")})),
+        &api.post(
+            &format!("{sk}/encrypt"),
+            &admin,
+            json!({"plaintext": b64(b"x")}),
+        ),
         422,
         "wrong_key_usage",
     );
@@ -843,7 +848,11 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         .unwrap()
         .to_owned();
     assert_error(
-        &api.post(&format!("{k}/decrypt"), &admin, json!({"ciphertext": foreign})),
+        &api.post(
+            &format!("{k}/decrypt"),
+            &admin,
+            json!({"ciphertext": foreign}),
+        ),
         422,
         "foreign_ciphertext",
     );
@@ -860,7 +869,11 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         "not_authentic",
     );
     assert_error(
-        &api.post(&format!("{k}/decrypt"), &admin, json!({"ciphertext": "aGVsbG8="})),
+        &api.post(
+            &format!("{k}/decrypt"),
+            &admin,
+            json!({"ciphertext": "aGVsbG8="}),
+        ),
         400,
         "malformed_ciphertext",
     );
@@ -877,7 +890,11 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
     // Disabled: no use until enabled again; reading still works.
     ok(patch(&api, &admin, &k, json!({"isDisabled": true})));
     assert_error(
-        &api.post(&format!("{k}/encrypt"), &admin, json!({"plaintext": b64(b"x")})),
+        &api.post(
+            &format!("{k}/encrypt"),
+            &admin,
+            json!({"plaintext": b64(b"x")}),
+        ),
         409,
         "key_disabled",
     );
@@ -928,11 +945,7 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
     );
 
     // Tokens: none, forged, expired, revoked.
-    assert_error(
-        &api.send(Method::GET, &k, None, None),
-        401,
-        "unauthorized",
-    );
+    assert_error(&api.send(Method::GET, &k, None, None), 401, "unauthorized");
     assert_error(&api.get(&k, "srt_forged"), 401, "invalid_token");
     let (id, client_id, secret) = api.identity(
         &admin,
@@ -952,12 +965,20 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         .to_owned();
     std::thread::sleep(Duration::from_millis(1300));
     assert_error(
-        &api.post(&format!("{k}/encrypt"), &brief, json!({"plaintext": b64(b"x")})),
+        &api.post(
+            &format!("{k}/encrypt"),
+            &brief,
+            json!({"plaintext": b64(b"x")}),
+        ),
         401,
         "invalid_token",
     );
     let (_, revoked) = api.member(&admin, &p, "revoked", &["developer"]);
-    ok(api.post(&format!("{k}/encrypt"), &revoked, json!({"plaintext": b64(b"x")})));
+    ok(api.post(
+        &format!("{k}/encrypt"),
+        &revoked,
+        json!({"plaintext": b64(b"x")}),
+    ));
     ok(api.send(
         Method::POST,
         "/api/v1/auth/token/revoke",
@@ -965,7 +986,11 @@ fn bad_input_gets_its_status_and_code_and_changes_nothing() {
         Some(json!({"accessToken": revoked})),
     ));
     assert_error(
-        &api.post(&format!("{k}/encrypt"), &revoked, json!({"plaintext": b64(b"x")})),
+        &api.post(
+            &format!("{k}/encrypt"),
+            &revoked,
+            json!({"plaintext": b64(b"x")}),
+        ),
         401,
         "invalid_token",
     );

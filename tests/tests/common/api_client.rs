@@ -85,7 +85,13 @@ impl Api {
         }
     }
 
-    pub fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    pub fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             request = request.bearer_auth(t);
@@ -159,7 +165,13 @@ impl Api {
     }
 
     /// An identity that is a member of `project` with `roles`; its token.
-    pub fn member(&self, admin: &str, project: &str, name: &str, roles: &[&str]) -> (String, String) {
+    pub fn member(
+        &self,
+        admin: &str,
+        project: &str,
+        name: &str,
+        roles: &[&str],
+    ) -> (String, String) {
         let (id, client_id, secret) = self.identity(admin, name, json!({}), json!({}));
         let roles: Vec<Value> = roles.iter().map(|r| json!({"role": r})).collect();
         let a = self.post(
