@@ -338,3 +338,113 @@ fn too_large(field: &str) -> ApiError {
 pub fn encode(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use kms_core::ids::KeyId;
+    use kms_core::service::transit::{KeyAlgorithm, KeyUsage, SigningAlgorithm};
+
+    use super::*;
+
+    #[test]
+    fn transit_errors_keep_their_status_and_code() {
+        let key = KeyId::generate();
+        let cases = [
+            (TransitError::KeyNotFound("x".into()), 404, "key_not_found"),
+            (TransitError::NameTaken("x".into()), 409, "key_name_taken"),
+            (TransitError::Disabled(key), 409, "key_disabled"),
+            (TransitError::Conflict(key), 409, "conflict"),
+            (
+                TransitError::WrongUsage {
+                    key,
+                    usage: KeyUsage::SignVerify,
+                    operation: "encrypt",
+                },
+                422,
+                "wrong_key_usage",
+            ),
+            (
+                TransitError::AlgorithmMismatch {
+                    signing: SigningAlgorithm::Ed25519,
+                    key: KeyAlgorithm::Rsa2048,
+                },
+                422,
+                "algorithm_mismatch",
+            ),
+            (
+                TransitError::ForeignCiphertext(key),
+                422,
+                "foreign_ciphertext",
+            ),
+            (TransitError::NotAuthentic, 422, "not_authentic"),
+            (
+                TransitError::UnknownVersion { key, version: 9 },
+                422,
+                "unknown_key_version",
+            ),
+            (
+                TransitError::VersionTooOld {
+                    key,
+                    version: 1,
+                    minimum: 2,
+                },
+                422,
+                "key_version_too_old",
+            ),
+            (
+                TransitError::UnknownName {
+                    what: "key algorithm",
+                    name: "DES".into(),
+                },
+                400,
+                "unknown_algorithm",
+            ),
+            (
+                TransitError::MalformedCiphertext("x"),
+                400,
+                "malformed_ciphertext",
+            ),
+            (TransitError::Invalid("x".into()), 400, "invalid_request"),
+            (
+                TransitError::TooLarge {
+                    what: "the plaintext (bytes)",
+                    limit: MAX_PAYLOAD,
+                },
+                413,
+                "payload_too_large",
+            ),
+            (
+                TransitError::Kms(kms_core::Error::InvalidRequest("x".into())),
+                400,
+                "invalid_request",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let e = transit_error(error);
+            assert_eq!((e.status.as_u16(), e.code), (status, code), "{e}");
+        }
+        // A missing key and another project's key: the same answer.
+        let a = transit_error(TransitError::KeyNotFound("one".into()));
+        let b = key_not_found();
+        assert_eq!((a.status, a.code, a.message), (b.status, b.code, b.message));
+    }
+
+    #[test]
+    fn base64_fields_and_secret_text() {
+        assert_eq!(&*decode("plaintext", "aGk=").unwrap(), b"hi");
+        let bad = decode("plaintext", "%%").unwrap_err();
+        assert_eq!((bad.status.as_u16(), bad.code), (400, "invalid_base64"));
+        let big = "A".repeat(MAX_PAYLOAD_B64 + 4);
+        assert_eq!(decode("data", &big).unwrap_err().status.as_u16(), 413);
+        let exact = B64.encode(vec![0u8; MAX_PAYLOAD]);
+        assert_eq!(decode("data", &exact).unwrap().len(), MAX_PAYLOAD);
+        assert!(decode_opt("context", None).unwrap().is_empty());
+        let secret = SecretText::encode(b"top secret");
+        assert_eq!(format!("{secret:?}"), "SecretText(<redacted>)");
+        assert_eq!(
+            serde_json::to_string(&secret).unwrap(),
+            format!("\"{}\"", B64.encode(b"top secret"))
+        );
+        const { assert!(MAX_BODY > MAX_PAYLOAD_B64 + 128 * 1024) };
+    }
+}
