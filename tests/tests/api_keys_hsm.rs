@@ -4,7 +4,8 @@
 //! checked: the signature verifies with `openssl` under the exported
 //! public key, the token holds the keys, and the key objects say `hsm`.
 //! (On a dev server, `location: "hsm"` is 422 `hsm_unavailable`: see
-//! `api_keys.rs`.)
+//! `api_keys.rs`; an algorithm the token cannot hold, 422
+//! `hsm_unsupported_algorithm`.)
 
 mod common;
 
@@ -299,7 +300,7 @@ fn hsm_resident_keys_over_https() {
         &token,
         json!({"projectId": project, "name": "hsm-ed", "encryptionAlgorithm": "ED25519", "location": "hsm"}),
     );
-    assert_error(&refused, 400, "invalid_request");
+    assert_error(&refused, 422, "hsm_unsupported_algorithm");
     let listed = ok(api.get(&format!("/api/v1/kms/keys?projectId={project}"), &token));
     assert_eq!(listed["totalCount"], 2, "{listed}");
 }

@@ -112,6 +112,27 @@ fn location(text: Option<&str>) -> Result<KeyLocation, ApiError> {
     }
 }
 
+/// `location: "hsm"` needs an HSM, and an algorithm it can hold.
+fn check_resident(state: &AppState, algorithm: KeyAlgorithm) -> Result<(), ApiError> {
+    if !state.kms.has_resident_keys() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "hsm_unavailable",
+            "this server has no HSM for resident keys (it needs a PKCS#11 root of trust)",
+        ));
+    }
+    if !kms_core::resident::RESIDENT_SPECS.contains(&algorithm.spec()) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "hsm_unsupported_algorithm",
+            format!(
+                "{algorithm} keys cannot be HSM-resident (aes-256-gcm, aes-128-gcm, RSA_2048/3072/4096, ECC_NIST_P256/P384 can)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Creates a key with its first version.
 #[utoipa::path(post, path = "/api/v1/kms/keys", tag = "kms",
     request_body = CreateKeyRequest,
@@ -143,12 +164,8 @@ pub async fn create(
         ));
     }
     let location = location(body.location.as_deref())?;
-    if location == KeyLocation::Hsm && !state.kms.has_resident_keys() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "hsm_unavailable",
-            "this server has no HSM for resident keys (it needs a PKCS#11 root of trust)",
-        ));
+    if location == KeyLocation::Hsm {
+        check_resident(&state, algorithm)?;
     }
     let new = NewKey {
         name: body.name,
