@@ -92,7 +92,13 @@ impl Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let mut child = Command::new(binary)
-            .args(["serve", "--dev", "--api-listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "serve",
+                "--dev",
+                "--api-listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(&data)
             .env_remove("RUST_LOG")
             .env("STRONGROOM_API_RATE_LIMIT", "10000000")
@@ -190,11 +196,7 @@ async fn exchange(
         buf.extend_from_slice(&chunk[..n]);
     };
     let head = std::str::from_utf8(&buf[..header_end])?;
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .ok_or("no status")?
-        .parse()?;
+    let status: u16 = head.split_whitespace().nth(1).ok_or("no status")?.parse()?;
     let length: usize = head
         .lines()
         .find_map(|l| {
