@@ -14,6 +14,9 @@
 //!    * `GET /api/v1/projects/{projectId}`: an authenticated request that
 //!      does nothing else (token check, rate limit, project access) — the
 //!      floor;
+//!    * `GET /api/v1/kms/keys/{keyId}`: the key's metadata — the same plus
+//!      the key directory and the metadata cache, no cryptography, no
+//!      audit record;
 //!    * `POST /api/v1/kms/keys/{keyId}/encrypt` with 64 bytes: the same,
 //!      plus the key directory, JSON and base64, the cached key, AES-GCM
 //!      and one queued audit record.
@@ -326,6 +329,12 @@ fn main() {
             Some(&token),
             None,
         );
+        let get_req = request(
+            "GET",
+            &format!("/api/v1/kms/keys/{key}"),
+            Some(&token),
+            None,
+        );
         let plaintext = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODkrLw==";
         let encrypt_req = request(
             "POST",
@@ -337,6 +346,7 @@ fn main() {
         run(&server, floor_req.clone(), args.connections, Duration::from_millis(500)).await;
         run(&server, encrypt_req.clone(), args.connections, Duration::from_millis(500)).await;
         let floor = run(&server, floor_req, args.connections, time).await;
+        let get = run(&server, get_req, args.connections, time).await;
         let encrypt = run(&server, encrypt_req, args.connections, time).await;
         let ratio = encrypt / floor;
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -345,6 +355,10 @@ fn main() {
         );
         println!(
             "| authenticated no-op (GET project) | {} | {floor:.0} | — | — |",
+            args.connections
+        );
+        println!(
+            "| key metadata (GET key) | {} | {get:.0} | — | — |",
             args.connections
         );
         println!(
