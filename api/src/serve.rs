@@ -7,6 +7,7 @@
 //!                                           ├─▶ KMIP listener ──────┤ share one Kms
 //!                                           └─▶ admin socket ───────┤
 //!   lifecycle sweeper (date-driven state changes)                    │
+//!   key rotator (automatic rotation of named keys, every minute)     │
 //!   KMIP reloader (clients and CRL, every 30 s)                      │
 //!   Kms (root unsealed, storage, audit queue) ◀──────────────────────┘
 //! ```
@@ -37,6 +38,9 @@ use crate::shutdown::{OsSignals, Shutdown};
 
 /// How often date-driven lifecycle transitions are applied.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How often keys with an automatic rotation period are checked.
+pub const ROTATION_INTERVAL: Duration = Duration::from_secs(60);
 
 /// What start-up prepared, before anything is served.
 struct Prepared {
@@ -206,6 +210,7 @@ async fn serve(
     }
     let reloader = kmip_admin.spawn_reloader();
     let sweeper = kms.spawn_lifecycle_sweeper(SWEEP_INTERVAL);
+    let rotator = spawn_rotator(kms.clone(), ROTATION_INTERVAL);
 
     // Ready: the listener is serving; wait until the service is too.
     let outcome = tokio::select! {
@@ -261,6 +266,8 @@ async fn serve(
     let _ = (&mut impatient).await;
     sweeper.abort();
     let _ = sweeper.await;
+    rotator.abort();
+    let _ = rotator.await;
     reloader.abort();
     let _ = reloader.await;
     pruner.abort();
@@ -344,4 +351,33 @@ fn print_summary(
     print!("{out}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+}
+
+/// Rotates, every `interval`, the named keys whose automatic rotation
+/// period has passed (`Transit::rotate_due`, safe on several nodes at once:
+/// a key another node rotated meanwhile is found no longer due).
+fn spawn_rotator(kms: Kms, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match kms
+                .transit()
+                .rotate_due(time::OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(sweep) => {
+                    if !sweep.rotated.is_empty() || !sweep.failed.is_empty() {
+                        tracing::info!(
+                            rotated = sweep.rotated.len(),
+                            failed = sweep.failed.len(),
+                            "automatic key rotation"
+                        );
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "automatic key rotation could not run"),
+            }
+        }
+    })
 }

@@ -860,6 +860,48 @@ async fn projects_are_isolated() {
     kms.close().await;
 }
 
+/// The key directory: every key's project, found by id alone, kept with
+/// the key (written in its create transaction, gone with its delete) and
+/// found again after a restart; nothing for an id no project has.
+#[tokio::test]
+async fn the_directory_names_each_keys_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kms, project) = install(dir.path()).await;
+    let a = actor();
+    let org = kms.create_organization(&a, "other-org").await.unwrap();
+    let other = kms.create_project(&a, org, "other").await.unwrap();
+    let t = kms.transit();
+    let mine = aes_key(&t, project, "k").await;
+    let theirs = aes_key(&t, other, "k").await;
+    assert_eq!(t.project_of(mine).await.unwrap(), project);
+    assert_eq!(t.project_of(theirs).await.unwrap(), other);
+    assert!(matches!(
+        t.project_of(kms_core::ids::KeyId::generate()).await,
+        Err(TransitError::KeyNotFound(_))
+    ));
+    // A create that fails (taken name) leaves no entry behind.
+    assert!(matches!(
+        t.create(&a, project, new_key("k", KeyAlgorithm::Aes128Gcm))
+            .await,
+        Err(TransitError::NameTaken(_))
+    ));
+    t.delete(&a, other, theirs).await.unwrap();
+    assert!(matches!(
+        t.project_of(theirs).await,
+        Err(TransitError::KeyNotFound(_))
+    ));
+    kms.close().await;
+
+    let kms: Kms = reopen(dir.path()).await.unwrap();
+    let t = kms.transit();
+    assert_eq!(t.project_of(mine).await.unwrap(), project);
+    assert!(matches!(
+        t.project_of(theirs).await,
+        Err(TransitError::KeyNotFound(_))
+    ));
+    kms.close().await;
+}
+
 #[tokio::test]
 async fn keys_survive_a_restart_and_uses_are_audited() {
     let dir = tempfile::tempdir().unwrap();

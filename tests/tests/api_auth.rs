@@ -500,6 +500,24 @@ fn openapi_document_matches_the_routes_and_metrics_are_exposed() {
         "/api/v1/projects/{projectId}/audit-logs",
         "/api/v1/projects/{projectId}/audit-logs/export",
         "/api/v1/audit-logs/verify",
+        "/api/v1/kms/keys",
+        "/api/v1/kms/keys/{keyId}",
+        "/api/v1/kms/keys/key-name/{keyName}",
+        "/api/v1/kms/keys/{keyId}/encrypt",
+        "/api/v1/kms/keys/{keyId}/decrypt",
+        "/api/v1/kms/keys/{keyId}/sign",
+        "/api/v1/kms/keys/{keyId}/verify",
+        "/api/v1/kms/keys/{keyId}/public-key",
+        "/api/v1/kms/keys/{keyId}/signing-algorithms",
+        "/api/v1/kms/keys/{keyId}/versions",
+        "/api/v1/kms/keys/{keyId}/rotate",
+        "/api/v1/kms/keys/{keyId}/batch/encrypt",
+        "/api/v1/kms/keys/{keyId}/batch/decrypt",
+        "/api/v1/kms/keys/{keyId}/data-key",
+        "/api/v1/kms/keys/{keyId}/rewrap",
+        "/api/v1/kms/keys/{keyId}/hmac",
+        "/api/v1/kms/keys/{keyId}/hmac/verify",
+        "/api/v1/kms/random",
     ]
     .into_iter()
     .collect();
@@ -518,11 +536,13 @@ fn openapi_document_matches_the_routes_and_metrics_are_exposed() {
         let concrete = path
             .replace("{roleSlug}", "viewer")
             .replace("{clientName}", "nobody")
+            .replace("{keyName}", "nothing")
             .replace(['{', '}'], "")
             .replace("projectId", "0190f0aa-0000-7000-8000-000000000001")
             .replace("identityId", "0190f0aa-0000-7000-8000-000000000002")
             .replace("clientSecretId", "0190f0aa-0000-7000-8000-000000000003")
-            .replace("organizationId", "0190f0aa-0000-7000-8000-000000000004");
+            .replace("organizationId", "0190f0aa-0000-7000-8000-000000000004")
+            .replace("keyId", "0190f0aa-0000-7000-8000-000000000005");
         for method in &all {
             let key = method.as_str().to_ascii_lowercase();
             let a = api.send(method.clone(), &concrete, None, None);

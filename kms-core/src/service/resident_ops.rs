@@ -69,6 +69,12 @@ impl Kms {
         Ok(())
     }
 
+    /// Whether an HSM-resident key store is configured (so keys may be
+    /// created with `KeyLocation::Hsm`).
+    pub fn has_resident_keys(&self) -> bool {
+        self.inner.resident.get().is_some()
+    }
+
     /// The configured store, if it is the one that holds `material`.
     fn resident_store(&self, material: &ResidentMaterial) -> Result<&Arc<dyn ResidentKeys>> {
         let store = self.inner.resident.get().ok_or_else(|| {

@@ -47,8 +47,21 @@ impl Api {
         process.wait_ready().unwrap();
         let bootstrap = super::read_bootstrap(&data);
         let ca = std::fs::read(bootstrap["caCertificate"].as_str().unwrap()).unwrap();
+        let base = bootstrap["apiUrl"].as_str().unwrap().to_owned();
+        Api::attach(base, &ca, bootstrap, process, dir)
+    }
+
+    /// A client for a server started otherwise (a production install),
+    /// trusting `ca` (PEM); `process` and `dir` live as long as it.
+    pub fn attach(
+        base: String,
+        ca: &[u8],
+        bootstrap: Value,
+        process: Process,
+        dir: tempfile::TempDir,
+    ) -> Api {
         let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(&ca) {
+        for cert in CertificateDer::pem_slice_iter(ca) {
             roots.add(cert.unwrap()).unwrap();
         }
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -64,7 +77,7 @@ impl Api {
             .build()
             .unwrap();
         Api {
-            base: bootstrap["apiUrl"].as_str().unwrap().to_owned(),
+            base,
             client,
             bootstrap,
             _process: process,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod identities;
 pub mod kmip_clients;
+pub mod kms_keys;
 pub mod memberships;
 pub mod organizations;
 pub mod projects;
@@ -59,4 +60,5 @@ pub fn all() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(audit::export))
         .routes(routes!(audit::verify))
+        .merge(kms_keys::routes())
 }

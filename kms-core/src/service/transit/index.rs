@@ -33,6 +33,8 @@ pub(crate) struct TransitState {
     lists: KeyCache<ListIndex>,
     /// Bumped by every local write, so a scan can tell it raced one.
     generation: AtomicU64,
+    /// Key id → project (see `directory`), without time-to-live.
+    pub(super) directory: quick_cache::sync::Cache<KeyId, ProjectId>,
 }
 
 impl TransitState {
@@ -41,6 +43,7 @@ impl TransitState {
             keys: KeyCache::new(capacity, ttl),
             lists: KeyCache::new(capacity.clamp(1, 1024), ttl),
             generation: AtomicU64::new(0),
+            directory: quick_cache::sync::Cache::new(capacity.max(1)),
         }
     }
 }

@@ -69,6 +69,7 @@ impl Transit {
             let tx = Transaction::new()
                 .write(self.doc_write(project, &doc, 1).await?)
                 .write(self.name_write(project, &doc.name, id).await?)
+                .write(self.directory_write(project, id).await?)
                 .audit(
                     actor
                         .event("transit.key.create")
@@ -221,6 +222,9 @@ impl Transit {
         {
             tx = tx.write(Self::name_release(project, &stored.doc.name, name_revision));
         }
+        if let Some(write) = self.directory_delete(project, id).await? {
+            tx = tx.write(write);
+        }
         tx = tx.audit(
             actor
                 .event("transit.key.delete")
@@ -228,6 +232,7 @@ impl Transit {
                 .object(id),
         );
         self.commit(project, id, None, None, tx).await?;
+        self.directory_forget(id);
         Ok(stored.doc.view(project))
     }
 }

@@ -25,6 +25,7 @@
 //! | `ciphertext` | the `strongroom:v1:<version>:<base64>` envelope |
 //! | `storage` | metadata records and the metadata cache |
 //! | `index` | the per-project list index (sort, search, count) |
+//! | `directory` | [`Transit::project_of`]: key id → project, for routes that name a key by id alone |
 //!
 //! ## Versions and rotation
 //!
@@ -71,6 +72,7 @@
 
 mod algorithm;
 mod ciphertext;
+mod directory;
 mod encrypt;
 mod error;
 mod index;
