@@ -345,7 +345,6 @@ fn tamper(db: &std::path::Path, sql: &str) {
 }
 
 #[test]
-#[ignore = "needs the kms_keys routes (keys-api branch)"]
 fn key_uses_are_found_by_key_id() {
     let api = Api::start(&[]);
     let admin = api.admin_token();

@@ -2,9 +2,6 @@
 //! against a real dev server over TLS, configured the way a user would
 //! (`STRONGROOM_API_URL`, `STRONGROOM_CA_CERT`, `STRONGROOM_CLIENT_ID`,
 //! `STRONGROOM_CLIENT_SECRET`, `STRONGROOM_TOKEN`).
-//!
-//! The key tests need the `/api/v1/kms/keys` routes (keys-api branch) and
-//! are ignored until they are merged.
 
 mod common;
 
@@ -295,7 +292,6 @@ fn create_key(
 }
 
 #[test]
-#[ignore = "needs the kms_keys routes (keys-api branch)"]
 fn key_lifecycle_and_encryption_through_the_cli() {
     let api = Api::start(&[]);
     let creds = credentials(&api);
@@ -383,7 +379,6 @@ fn key_lifecycle_and_encryption_through_the_cli() {
 }
 
 #[test]
-#[ignore = "needs the kms_keys routes (keys-api branch)"]
 fn sign_then_verify_through_the_cli() {
     let api = Api::start(&[]);
     let creds = credentials(&api);

@@ -397,7 +397,7 @@ async fn create_key(
             .ok_or_else(|| format!("creating the {algorithm} key: no key id in {v}")),
         Ok((404, _)) => Err(format!(
             "creating the {algorithm} key: POST /api/v1/kms/keys answered 404 \
-             (this server has no keys routes; they come with the keys-api branch)"
+             (this server has no keys routes)"
         )),
         Ok((status, v)) => Err(format!(
             "creating the {algorithm} key answered {status}: {}",
