@@ -4,7 +4,10 @@
 //! a key (encrypt, decrypt, sign, get, …) change nothing else, so their
 //! records go through this queue: a background task drains it and appends
 //! the records in batches, which the store's group commit turns into few
-//! fsyncs. The queue is bounded and never drops a record: when it is full,
+//! fsyncs. The writer gathers a batch for up to [`GATHER`] after its first
+//! record (a flush or a full batch ends the wait at once): under load one
+//! commit then carries hundreds of records instead of a handful, which cuts
+//! the write-ahead-log pages, fsyncs and wake-ups per key use several-fold. The queue is bounded and never drops a record: when it is full,
 //! callers wait (back-pressure), and when the database is failing, the
 //! writer keeps its batch and retries while `/readyz` reports not ready.
 //! [`AuditQueue::flush`] waits until everything queued before it is durable;
@@ -22,6 +25,10 @@ use crate::store::{Store, StoreError, Transaction};
 
 const CAPACITY: usize = 65_536;
 const MAX_BATCH: usize = 4_096;
+/// How long the writer waits for more records before committing a batch.
+/// A key use's record is queued, not durable, when the use is answered, so
+/// this adds no latency to requests; `flush` never waits for it.
+const GATHER: Duration = Duration::from_millis(5);
 
 enum Message {
     Event(AuditEvent),
@@ -100,6 +107,7 @@ async fn run(
         let Some(first) = receiver.recv().await else {
             return;
         };
+        let deadline = tokio::time::Instant::now() + GATHER;
         let mut next = Some(first);
         while let Some(message) = next.take() {
             match message {
@@ -107,9 +115,22 @@ async fn run(
                 Message::Flush(w) => waiters.push(w),
                 Message::Stop => stop = true,
             }
-            if batch.len() < MAX_BATCH && !stop {
-                next = receiver.try_recv().ok();
+            if batch.len() >= MAX_BATCH || stop {
+                break;
             }
+            next = match receiver.try_recv() {
+                Ok(m) => Some(m),
+                Err(_) if !waiters.is_empty() => None,
+                Err(_) => match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                    Ok(Some(m)) => Some(m),
+                    // Every sender is gone: write what there is and end.
+                    Ok(None) => {
+                        stop = true;
+                        None
+                    }
+                    Err(_) => None,
+                },
+            };
         }
         commit_with_retry(store.as_ref(), &mut batch, &failing, stop).await;
         for w in waiters.drain(..) {
