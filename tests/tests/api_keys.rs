@@ -656,6 +656,23 @@ fn lifecycle_rotation_batches_data_keys_rewrap_hmac_random_and_payload_limit() {
         "payload_too_large",
     );
 
+    // Every successful use is counted by operation and algorithm.
+    let metrics = api.send(Method::GET, "/metrics", None, None).body;
+    let metrics = metrics.as_str().unwrap();
+    for operation in ["encrypt", "decrypt", "batch-encrypt", "data-key", "rewrap"] {
+        let line = format!(
+            "strongroom_key_operations_total{{algorithm=\"aes-256-gcm\",operation=\"{operation}\"}} "
+        );
+        let count = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line.as_str()))
+            .and_then(|n| n.trim().parse::<u64>().ok());
+        assert!(
+            count.is_some_and(|n| n > 0),
+            "{operation}: {line} in\n{metrics}"
+        );
+    }
+
     // Delete: the key is gone and its ciphertexts can never be opened.
     let deleted = ok(delete(&api, &admin, &k));
     assert_eq!(deleted["key"]["id"], id.as_str());

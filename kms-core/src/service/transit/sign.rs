@@ -16,7 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::Transit;
-use super::algorithm::{KeyUsage, SigningAlgorithm};
+use super::algorithm::{KeyAlgorithm, KeyUsage, SigningAlgorithm};
 use super::encrypt::{MAX_PAYLOAD, check_usable, version_error};
 use super::error::{TransitError, TransitResult};
 use super::model::{KeyDocument, StoredVersion};
@@ -240,6 +240,11 @@ impl Transit {
             .await;
         self.audited(actor, project, id, "transit.verify", result)
             .await
+    }
+
+    /// The algorithm of key `id` (from the metadata cache).
+    pub async fn algorithm(&self, project: ProjectId, id: KeyId) -> TransitResult<KeyAlgorithm> {
+        Ok(self.stored(project, id).await?.doc.algorithm)
     }
 
     /// The signing algorithms key `id` accepts.

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use zeroize::Zeroize;
 
-use super::{SecretText, authorize_key, decode, decode_opt, transit_error};
+use super::{SecretText, authorize_key, count_use, decode, decode_opt, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
@@ -180,6 +180,7 @@ pub async fn encrypt(
             }
         })
         .collect();
+    count_use(&state, project, id, "batch-encrypt").await;
     Ok(ApiJson(BatchEncryptResponse { results }))
 }
 
@@ -229,6 +230,7 @@ pub async fn decrypt(
             }
         })
         .collect();
+    count_use(&state, project, id, "batch-decrypt").await;
     Ok(ApiJson(BatchDecryptResponse { results }))
 }
 

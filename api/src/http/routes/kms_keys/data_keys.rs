@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{SecretText, authorize_key, decode_opt, transit_error};
+use super::{SecretText, authorize_key, count_use, decode_opt, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
@@ -70,6 +70,7 @@ pub async fn generate(
         )
         .await
         .map_err(transit_error)?;
+    count_use(&state, project, id, "data-key").await;
     Ok(ApiJson(DataKeyResponse {
         plaintext: key
             .plaintext

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{SecretText, authorize_key, decode, decode_opt, transit_error};
+use super::{SecretText, authorize_key, count_use, decode, decode_opt, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
@@ -64,6 +64,7 @@ pub async fn encrypt(
         .encrypt(&caller.actor(), project, id, &plaintext, &context)
         .await
         .map_err(transit_error)?;
+    count_use(&state, project, id, "encrypt").await;
     Ok(ApiJson(EncryptResponse { ciphertext }))
 }
 
@@ -87,6 +88,7 @@ pub async fn decrypt(
         .decrypt(&caller.actor(), project, id, &body.ciphertext, &context)
         .await
         .map_err(transit_error)?;
+    count_use(&state, project, id, "decrypt").await;
     Ok(ApiJson(DecryptResponse {
         plaintext: SecretText::encode(plaintext.expose()),
     }))

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{authorize_key, decode, transit_error};
+use super::{authorize_key, count_use, decode, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
@@ -58,6 +58,7 @@ pub async fn hmac(
         .hmac(&caller.actor(), project, id, &data)
         .await
         .map_err(transit_error)?;
+    count_use(&state, project, id, "hmac").await;
     Ok(ApiJson(HmacResponse { mac }))
 }
 
@@ -80,5 +81,6 @@ pub async fn verify(
         .hmac_verify(&caller.actor(), project, id, &data, &body.mac)
         .await
         .map_err(transit_error)?;
+    count_use(&state, project, id, "hmac-verify").await;
     Ok(ApiJson(HmacVerifyResponse { mac_valid: valid }))
 }

@@ -252,6 +252,14 @@ pub async fn authorize_key(
     }
 }
 
+/// Counts a successful use of key `id` in `/metrics`, by the key's
+/// algorithm (a cache lookup: the key was just used).
+pub async fn count_use(state: &AppState, project: ProjectId, id: KeyId, operation: &'static str) {
+    if let Ok(algorithm) = state.kms.transit().algorithm(project, id).await {
+        state.metrics.key_operation(operation, algorithm.as_str());
+    }
+}
+
 /// Checks `action` on keys of `project` (routes that name the project).
 pub async fn authorize_project(
     state: &AppState,

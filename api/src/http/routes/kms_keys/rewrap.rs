@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{authorize_key, decode_opt, transit_error};
+use super::{authorize_key, count_use, decode_opt, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
@@ -47,5 +47,6 @@ pub async fn rewrap(
         .rewrap(&caller.actor(), project, id, &body.ciphertext, &context)
         .await
         .map_err(transit_error)?;
+    count_use(&state, project, id, "rewrap").await;
     Ok(ApiJson(RewrapResponse { ciphertext }))
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{authorize_key, decode, encode, transit_error};
+use super::{authorize_key, count_use, decode, encode, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery};
@@ -109,6 +109,7 @@ pub async fn sign(
         .sign(&caller.actor(), project, id, scheme, &data, body.is_digest)
         .await
         .map_err(transit_error)?;
+    count_use(&state, project, id, "sign").await;
     Ok(ApiJson(SignResponse {
         signature: encode(&signed.signature),
         key_id,
@@ -147,6 +148,7 @@ pub async fn verify(
         )
         .await
         .map_err(transit_error)?;
+    count_use(&state, project, id, "verify").await;
     Ok(ApiJson(VerifyResponse {
         signature_valid: valid,
         key_id,
