@@ -9,8 +9,7 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use base64::Engine;
@@ -20,7 +19,7 @@ use serde_json::{Value, json};
 use common::api_client::{Api, assert_error};
 use common::*;
 
-const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+use common::softhsm::MODULE as SOFTHSM;
 
 /// The environment variable through which the test binary runs
 /// [`make_identity_in_configured_install`] in a child process.
@@ -66,42 +65,6 @@ fn make_identity_in_configured_install() {
     println!("\nPROJECT={project} CLIENT={client_id} SECRET={secret} END");
 }
 
-/// A SoftHSM2 token `strongroom-e2e` (user PIN 1234) in `dir`; returns the
-/// `SOFTHSM2_CONF` file naming it.
-fn softhsm_token(dir: &Path) -> PathBuf {
-    let tokens = dir.join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let made = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "strongroom-e2e",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "5678",
-        ])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    conf
-}
-
 fn field<'a>(line: &'a str, name: &str) -> &'a str {
     line.split(&format!("{name}="))
         .nth(1)
@@ -116,19 +79,11 @@ fn ok(a: common::api_client::Answer) -> Value {
 
 #[test]
 fn hsm_resident_keys_over_https() {
-    if !Path::new(SOFTHSM).exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "SoftHSM2 is missing (apt-get install softhsm2 opensc); .ci/run installs it"
-        );
-        eprintln!("SoftHSM2 missing: HSM-resident keys over HTTPS test skipped");
+    if !common::softhsm::available("HSM-resident keys over HTTPS test") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let conf = softhsm_token(tmp.path());
-    let pin = tmp.path().join("pin");
-    std::fs::write(&pin, "1234\n").unwrap();
-    std::fs::set_permissions(&pin, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let conf = common::softhsm::token(tmp.path());
     let tls = api::bootstrap::ensure_dev_tls(tmp.path()).unwrap();
     let config = tmp.path().join("strongroom.toml");
     std::fs::write(

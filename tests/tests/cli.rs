@@ -467,49 +467,13 @@ fn usage_errors_exit_2() {
 /// and a wrong PIN stops start-up with a message that says so.
 #[test]
 fn production_install_on_a_pkcs11_root() {
-    let module = Path::new("/usr/lib/softhsm/libsofthsm2.so");
-    if !module.exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "SoftHSM2 is missing (apt-get install softhsm2); .ci/run installs it"
-        );
-        eprintln!("SoftHSM2 missing: PKCS#11 end-to-end test skipped");
+    if !common::softhsm::available("PKCS#11 end-to-end test") {
         return;
     }
+    let module = Path::new(common::softhsm::MODULE);
     let tmp = tempfile::tempdir().unwrap();
-    let tokens = tmp.path().join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = tmp.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let made = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "strongroom-e2e",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "5678",
-        ])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let conf = common::softhsm::token(tmp.path());
     let pin = tmp.path().join("pin");
-    std::fs::write(&pin, "1234\n").unwrap();
-    std::fs::set_permissions(&pin, std::fs::Permissions::from_mode(0o600)).unwrap();
     let tls = api::bootstrap::ensure_dev_tls(tmp.path()).unwrap();
     let config = tmp.path().join("strongroom.toml");
     std::fs::write(

@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::kmip_client::*;
@@ -259,43 +258,7 @@ fn certify_issues_from_the_kmip_ca() {
     assert!(server.terminate().success());
 }
 
-const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-/// A SoftHSM2 token `strongroom-e2e` (user PIN 1234) in `dir`; returns the
-/// `SOFTHSM2_CONF` file naming it.
-fn softhsm_token(dir: &Path) -> PathBuf {
-    let tokens = dir.join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let made = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "strongroom-e2e",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "5678",
-        ])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    conf
-}
+use common::softhsm::MODULE as SOFTHSM;
 
 /// The private key objects in the token, as `pkcs11-tool` lists them.
 fn token_private_keys(conf: &Path) -> String {
@@ -365,19 +328,11 @@ fn make_project_in_configured_install() {
 /// from it and verify with OpenSSL.
 #[test]
 fn kmip_ca_key_resident_in_the_hsm() {
-    if !Path::new(SOFTHSM).exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "SoftHSM2 is missing (apt-get install softhsm2 opensc); .ci/run installs it"
-        );
-        eprintln!("SoftHSM2 missing: HSM-resident KMIP CA test skipped");
+    if !common::softhsm::available("HSM-resident KMIP CA test") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let conf = softhsm_token(tmp.path());
-    let pin = tmp.path().join("pin");
-    std::fs::write(&pin, "1234\n").unwrap();
-    std::fs::set_permissions(&pin, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let conf = common::softhsm::token(tmp.path());
     api::bootstrap::ensure_dev_tls(tmp.path()).unwrap();
     let config = tmp.path().join("strongroom.toml");
     std::fs::write(

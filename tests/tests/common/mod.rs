@@ -3,6 +3,7 @@
 
 pub mod api_client;
 pub mod kmip_client;
+pub mod softhsm;
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
