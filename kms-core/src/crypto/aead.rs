@@ -206,10 +206,52 @@ impl AeadKey {
 /// for someone else. 95 random bits keep the chance of a collision among
 /// 2^32 messages (SP 800-38D's limit for random nonces) below 2^-31.
 fn server_nonce() -> Result<[u8; NONCE_LEN], CryptoError> {
-    let mut nonce = [0u8; NONCE_LEN];
-    rng::fill(&mut nonce)?;
+    let mut nonce = NONCES.with(|pool| pool.borrow_mut().next())?;
     nonce[0] |= SERVER_NONCE_BIT;
     Ok(nonce)
+}
+
+/// Nonces drawn per refill of a thread's pool.
+const POOLED_NONCES: usize = 256;
+
+/// Random nonces drawn from the CSPRNG [`POOLED_NONCES`] at a time. Each
+/// draw from aws-lc's DRBG costs a `getrandom` call for its additional
+/// input, about as much as the AES-GCM of a short message; drawing 3 KiB at
+/// once spreads that over 256 seals. A nonce is not secret (it is sent with
+/// the ciphertext), so holding some in memory reveals nothing; each is
+/// handed out once and the pool is per thread. The process never forks
+/// without exec, so no child can hand out the same ones.
+struct NoncePool {
+    bytes: [u8; NONCE_LEN * POOLED_NONCES],
+    next: usize,
+}
+
+impl NoncePool {
+    fn next(&mut self) -> Result<[u8; NONCE_LEN], CryptoError> {
+        if self.next >= POOLED_NONCES {
+            rng::fill(&mut self.bytes)?;
+            self.next = 0;
+        }
+        let start = self.next * NONCE_LEN;
+        self.next += 1;
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(
+            self.bytes
+                .get(start..start + NONCE_LEN)
+                .ok_or(CryptoError::Internal("nonce pool index"))?,
+        );
+        Ok(nonce)
+    }
+}
+
+thread_local! {
+    static NONCES: std::cell::RefCell<NoncePool> = const {
+        std::cell::RefCell::new(NoncePool {
+            bytes: [0u8; NONCE_LEN * POOLED_NONCES],
+            // Empty: the first draw fills it.
+            next: POOLED_NONCES,
+        })
+    };
 }
 
 const SERVER_NONCE_BIT: u8 = 0x80;
@@ -308,5 +350,29 @@ mod short_tag_tests {
         );
         assert!(open_short_tag(&key, &nonce, b"x", &ct, &tag[..12]).is_err());
         assert!(open_short_tag(&key, &nonce, b"", &ct, &tag[..8]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod nonce_pool_tests {
+    use super::*;
+
+    #[test]
+    fn pooled_nonces_are_distinct_server_nonces_across_refills() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..(3 * POOLED_NONCES + 7) {
+            let n = server_nonce().unwrap();
+            assert!(is_server_nonce(&n));
+            assert!(seen.insert(n), "a nonce came out twice");
+        }
+        // Another thread draws from its own pool, never the same nonces.
+        let other: Vec<_> = std::thread::spawn(|| {
+            (0..POOLED_NONCES)
+                .map(|_| server_nonce().unwrap())
+                .collect()
+        })
+        .join()
+        .unwrap();
+        assert!(other.iter().all(|n| !seen.contains(n)));
     }
 }
