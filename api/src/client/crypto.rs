@@ -99,8 +99,9 @@ pub async fn encrypt(args: EncryptArgs) -> anyhow::Result<()> {
     let path = format!("{}/encrypt", key_path(&args.key)?);
     let plaintext = read_input(args.input.as_deref())?;
     let (client, token) = session(&args.conn).await?;
-    // Best effort: the base64 copy is wiped; the JSON body reqwest
-    // serializes is not ours to wipe.
+    // Best effort: this base64 text is wiped, but the JSON value and the
+    // request body reqwest serializes hold copies that are not ours to
+    // wipe (they live only as long as this short command).
     let encoded = Zeroizing::new(b64(&plaintext));
     let body = json!({ "plaintext": encoded.as_str() });
     let answer = client

@@ -13,8 +13,8 @@
 //!    loopback port, with the per-identity rate limit raised out of the
 //!    way, and reads `apiUrl`, the CA, the first identity's client id and
 //!    secret and the project from `bootstrap.json`. With `--url` it uses
-//!    that server instead: `STRONGROOM_CA_CERT` (else the platform's
-//!    roots), `STRONGROOM_TOKEN` or `STRONGROOM_CLIENT_ID` +
+//!    that server instead: `STRONGROOM_CA_CERT` (required),
+//!    `STRONGROOM_TOKEN` or `STRONGROOM_CLIENT_ID` +
 //!    `STRONGROOM_CLIENT_SECRET`, and `STRONGROOM_PROJECT_ID` for the keys
 //!    (its rate limit is the server's own: 429s are counted as errors).
 //! 2. Logs in, creates three keys (aes-256-gcm, ECC_NIST_P256, RSA_2048)
@@ -27,8 +27,7 @@
 //!    `verify-p256` — at each concurrency: that many workers, each with
 //!    its own keep-alive HTTP/1.1 connection (a request written once and
 //!    sent as bytes over tokio-rustls, so the client's own cost, which
-//!    shares the cores with the server, stays small; reqwest only when no
-//!    CA is given), warmed up by one request, then sending back to back
+//!    shares the cores with the server, stays small), warmed up by one request, then sending back to back
 //!    for `--seconds`. Requests per second, p50 and p99 latency, errors.
 //! 4. Raw aws-lc-rs signing of the same 64 bytes, P-256 and RSA-2048 (PSS),
 //!    on 1 and 2 threads for `--seconds` each.
@@ -190,7 +189,7 @@ fn usage(flag: &str) -> ! {
 /// What the load needs to know about the server.
 struct Target {
     base: String,
-    tls: Option<Arc<rustls::ClientConfig>>,
+    tls: Arc<rustls::ClientConfig>,
     token: String,
     project: Option<String>,
 }
@@ -276,17 +275,13 @@ fn tls_trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, BoxError> {
 }
 
 /// A client with one keep-alive HTTP/1.1 connection.
-fn client(target_tls: Option<&Arc<rustls::ClientConfig>>) -> Result<reqwest::Client, BoxError> {
+fn client(tls: &rustls::ClientConfig) -> Result<reqwest::Client, BoxError> {
     let builder = reqwest::Client::builder()
         .http1_only()
         .pool_max_idle_per_host(1)
         .tcp_nodelay(true)
         .timeout(Duration::from_secs(60));
-    let builder = match target_tls {
-        Some(tls) => builder.use_preconfigured_tls((**tls).clone()),
-        None => builder,
-    };
-    Ok(builder.build()?)
+    Ok(builder.use_preconfigured_tls(tls.clone()).build()?)
 }
 
 async fn call(
@@ -310,7 +305,7 @@ async fn call(
 
 async fn login(
     base: &str,
-    tls: Option<&Arc<rustls::ClientConfig>>,
+    tls: &rustls::ClientConfig,
     id: &str,
     secret: &str,
 ) -> Result<String, BoxError> {
@@ -376,7 +371,7 @@ async fn create_key(
     let project = target.project.as_deref().ok_or_else(|| {
         "no project: set STRONGROOM_PROJECT_ID to run the key workloads against --url".to_owned()
     })?;
-    let http = client(target.tls.as_ref()).map_err(|e| e.to_string())?;
+    let http = client(&target.tls).map_err(|e| e.to_string())?;
     let body = json!({
         "projectId": project,
         "name": format!("{name}-{}", uuid::Uuid::new_v4().simple()),
@@ -466,7 +461,7 @@ async fn prepare(target: &Target, workloads: &[Workload]) -> Vec<(Workload, Prep
 
 /// Signs once, so the verify workload checks a real signature.
 async fn verify_request(target: &Target, id: &str, sign: &Value) -> Result<Request, String> {
-    let http = client(target.tls.as_ref()).map_err(|e| e.to_string())?;
+    let http = client(&target.tls).map_err(|e| e.to_string())?;
     let path = format!("/api/v1/kms/keys/{id}/sign");
     let (status, v) = call(&http, target, reqwest::Method::POST, &path, Some(sign))
         .await
@@ -494,13 +489,12 @@ async fn verify_request(target: &Target, id: &str, sign: &Value) -> Result<Reque
 /// body streams cost about as much as the server's whole no-op request).
 async fn raw_worker(
     target: &Target,
-    tls: Arc<rustls::ClientConfig>,
     request: &Request,
     barrier: &tokio::sync::Barrier,
     run: Duration,
 ) -> (Vec<u32>, u64) {
     let wire = wire_request(target, request);
-    let mut conn = match raw_connect(target, tls).await {
+    let mut conn = match raw_connect(target).await {
         Ok(c) => c,
         Err(_) => {
             barrier.wait().await;
@@ -521,8 +515,8 @@ async fn raw_worker(
             }
             Ok(_) => errors += 1,
             Err(_) => {
+                // A broken connection ends this worker, counted as one error.
                 errors += 1;
-                // A broken connection is replaced, not retried forever.
                 break;
             }
         }
@@ -546,12 +540,12 @@ fn authority(base: &str) -> (String, String) {
 
 type RawConn = tokio_rustls::client::TlsStream<tokio::net::TcpStream>;
 
-async fn raw_connect(target: &Target, tls: Arc<rustls::ClientConfig>) -> Result<RawConn, BoxError> {
+async fn raw_connect(target: &Target) -> Result<RawConn, BoxError> {
     let (address, host) = authority(&target.base);
     let tcp = tokio::net::TcpStream::connect(&address).await?;
     tcp.set_nodelay(true)?;
     let name = rustls::pki_types::ServerName::try_from(host)?;
-    Ok(tokio_rustls::TlsConnector::from(tls)
+    Ok(tokio_rustls::TlsConnector::from(Arc::clone(&target.tls))
         .connect(name, tcp)
         .await?)
 }
@@ -602,6 +596,9 @@ async fn exchange(conn: &mut RawConn, wire: &[u8], buf: &mut Vec<u8>) -> Result<
                 .then(|| v.trim().parse().ok())?
         })
         .ok_or("no content-length")?;
+    if length > 64 << 20 {
+        return Err("an answer over 64 MiB".into());
+    }
     while buf.len() < header_end + length {
         let n = conn.read(&mut chunk).await?;
         if n == 0 {
@@ -634,55 +631,8 @@ async fn measure(
         let target = Arc::clone(target);
         let request = request.clone();
         let barrier = Arc::clone(&barrier);
-        if let Some(tls) = target.tls.clone() {
-            tasks.push(tokio::spawn(async move {
-                raw_worker(&target, tls, &request, &barrier, run).await
-            }));
-            continue;
-        }
         tasks.push(tokio::spawn(async move {
-            let Ok(http) = client(target.tls.as_ref()) else {
-                barrier.wait().await;
-                return (Vec::new(), 1u64);
-            };
-            let send = || {
-                let mut r = http
-                    .request(
-                        request.method.clone(),
-                        format!("{}{}", target.base, request.path),
-                    )
-                    .bearer_auth(&target.token);
-                if let Some(body) = &request.body {
-                    r = r
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(body.as_ref().clone());
-                }
-                async move {
-                    match r.send().await {
-                        Ok(response) => {
-                            let ok = response.status().is_success();
-                            // Read the body so the connection is reused.
-                            let read = response.bytes().await.is_ok();
-                            ok && read
-                        }
-                        Err(_) => false,
-                    }
-                }
-            };
-            let _ = send().await;
-            barrier.wait().await;
-            let mut latencies: Vec<u32> = Vec::with_capacity(4096);
-            let mut errors = 0u64;
-            let start = Instant::now();
-            while start.elapsed() < run {
-                let t = Instant::now();
-                if send().await {
-                    latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
-                } else {
-                    errors += 1;
-                }
-            }
-            (latencies, errors)
+            raw_worker(&target, &request, &barrier, run).await
         }));
     }
     let mut all = Vec::new();
@@ -808,7 +758,7 @@ async fn run() -> Result<(), BoxError> {
             let tls = tls_trusting(Path::new(&server.field("caCertificate")?))?;
             let token = login(
                 &base,
-                Some(&tls),
+                &tls,
                 &server.field("identityClientId")?,
                 &server.field("identityClientSecret")?,
             )
@@ -819,17 +769,16 @@ async fn run() -> Result<(), BoxError> {
                 Some(server),
                 Target {
                     base,
-                    tls: Some(tls),
+                    tls,
                     token,
                     project,
                 },
             )
         }
         Some(url) => {
-            let tls = match std::env::var_os("STRONGROOM_CA_CERT") {
-                Some(ca) => Some(tls_trusting(Path::new(&ca))?),
-                None => None,
-            };
+            let ca = std::env::var_os("STRONGROOM_CA_CERT")
+                .ok_or("set STRONGROOM_CA_CERT to the server's CA certificate")?;
+            let tls = tls_trusting(Path::new(&ca))?;
             let token = match std::env::var("STRONGROOM_TOKEN") {
                 Ok(t) if !t.is_empty() => t,
                 _ => {
@@ -837,7 +786,7 @@ async fn run() -> Result<(), BoxError> {
                         .map_err(|_| "set STRONGROOM_TOKEN or STRONGROOM_CLIENT_ID")?;
                     let secret = std::env::var("STRONGROOM_CLIENT_SECRET")
                         .map_err(|_| "set STRONGROOM_CLIENT_SECRET")?;
-                    login(url, tls.as_ref(), &id, &secret).await?
+                    login(url, &tls, &id, &secret).await?
                 }
             };
             println!("server {url}");

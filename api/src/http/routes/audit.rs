@@ -37,22 +37,20 @@
 //! that was just answered is listed.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, State};
+use axum::extract::State;
 use axum::http::header;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use kms_core::audit::{AuditError, AuditRecord};
 use kms_core::ids::ProjectId;
 use kms_core::service::Kms;
 use kms_core::store::{ActionFilter, AuditQuery};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::auth::{Action, Caller, Permission, Resource};
 use crate::http::error::ErrorBody;
-use crate::http::json::{ApiJson, ApiPath};
+use crate::http::json::{ApiJson, ApiPath, ApiQuery};
 use crate::http::{ApiError, AppState};
 
 /// The largest page of the list.
@@ -65,25 +63,6 @@ pub const MAX_OFFSET: u64 = 1_000_000;
 const EXPORT_PAGE: u64 = 1_000;
 /// The longest `actor`, `action` or `keyId` accepted.
 const MAX_FILTER_LEN: usize = 256;
-
-/// Query parameters with our error shape: a malformed, mistyped or unknown
-/// parameter is a 400 `invalid_request`, like a body's.
-pub struct ApiQuery<T>(pub T);
-
-impl<S, T> FromRequestParts<S> for ApiQuery<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(Self(v)),
-            Err(e) => Err(ApiError::bad_request("invalid_request", e.body_text())),
-        }
-    }
-}
 
 /// The filters both the list and the export take.
 #[derive(Deserialize, IntoParams, Default)]
@@ -229,20 +208,15 @@ fn query_of(project: ProjectId, f: &AuditFilters) -> Result<AuditQuery, ApiError
     }
     if let Some(action) = &f.action {
         check_text("action", action)?;
-        q.action = Some(match action.strip_suffix('*') {
-            Some(prefix) if prefix.contains('*') => {
-                return Err(ApiError::bad_request(
-                    "invalid_request",
-                    "action: `*` is allowed only at the end",
-                ));
-            }
+        let prefix = action.strip_suffix('*');
+        if prefix.unwrap_or(action).contains('*') {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "action: `*` is allowed only at the end",
+            ));
+        }
+        q.action = Some(match prefix {
             Some(prefix) => ActionFilter::Prefix(prefix.to_owned()),
-            None if action.contains('*') => {
-                return Err(ApiError::bad_request(
-                    "invalid_request",
-                    "action: `*` is allowed only at the end",
-                ));
-            }
             None => ActionFilter::Exact(action.clone()),
         });
     }

@@ -5,7 +5,7 @@
 //! place. The whole body is bounded by the routes' 6 MiB limit.
 
 use axum::extract::State;
-use kms_core::service::transit::{BatchItem, MAX_BATCH};
+use kms_core::service::transit::{BatchItem, MAX_BATCH, TransitError, TransitResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -149,8 +149,9 @@ pub async fn encrypt(
     check_count(body.items.len())?;
     let (batch, slots) = prepare(&body.items, |item| {
         Ok(BatchItem {
-            input: decode("plaintext", &item.plaintext.0)?.to_vec(),
-            context: decode_opt("context", item.context.as_deref())?.to_vec(),
+            // Moved out of its zeroizing buffer, not copied: `Items` wipes it.
+            input: std::mem::take(&mut *decode("plaintext", &item.plaintext.0)?),
+            context: std::mem::take(&mut *decode_opt("context", item.context.as_deref())?),
         })
     });
     let mut done = state
@@ -160,26 +161,16 @@ pub async fn encrypt(
         .await
         .map_err(transit_error)?
         .into_iter();
-    let results = slots
-        .into_iter()
-        .map(|slot| {
-            let outcome = slot.and_then(|()| {
-                done.next()
-                    .unwrap_or_else(|| Err(missing()))
-                    .map_err(transit_error)
-            });
-            match outcome {
-                Ok(c) => EncryptResult {
-                    ciphertext: Some(c),
-                    error: None,
-                },
-                Err(e) => EncryptResult {
-                    ciphertext: None,
-                    error: Some(e.into()),
-                },
-            }
-        })
-        .collect();
+    let results = merge(slots, &mut done, |outcome| match outcome {
+        Ok(c) => EncryptResult {
+            ciphertext: Some(c),
+            error: None,
+        },
+        Err(e) => EncryptResult {
+            ciphertext: None,
+            error: Some(e.into()),
+        },
+    });
     count_use(&state, project, id, "batch-encrypt").await;
     Ok(ApiJson(BatchEncryptResponse { results }))
 }
@@ -200,7 +191,7 @@ pub async fn decrypt(
     let (batch, slots) = prepare(&body.items, |item| {
         Ok(BatchItem {
             input: item.ciphertext.as_bytes().to_vec(),
-            context: decode_opt("context", item.context.as_deref())?.to_vec(),
+            context: std::mem::take(&mut *decode_opt("context", item.context.as_deref())?),
         })
     });
     let mut done = state
@@ -210,31 +201,40 @@ pub async fn decrypt(
         .await
         .map_err(transit_error)?
         .into_iter();
-    let results = slots
-        .into_iter()
-        .map(|slot| {
-            let outcome = slot.and_then(|()| {
-                done.next()
-                    .unwrap_or_else(|| Err(missing()))
-                    .map_err(transit_error)
-            });
-            match outcome {
-                Ok(p) => DecryptResult {
-                    plaintext: Some(SecretText::encode(p.expose())),
-                    error: None,
-                },
-                Err(e) => DecryptResult {
-                    plaintext: None,
-                    error: Some(e.into()),
-                },
-            }
-        })
-        .collect();
+    let results = merge(slots, &mut done, |outcome| match outcome {
+        Ok(p) => DecryptResult {
+            plaintext: Some(SecretText::encode(p.expose())),
+            error: None,
+        },
+        Err(e) => DecryptResult {
+            plaintext: None,
+            error: Some(e.into()),
+        },
+    });
     count_use(&state, project, id, "batch-decrypt").await;
     Ok(ApiJson(BatchDecryptResponse { results }))
 }
 
+/// Puts the batch's answers back in the places of the items that reached
+/// it, beside the errors of the items that did not.
+fn merge<T, R>(
+    slots: Vec<Result<(), ApiError>>,
+    done: &mut impl Iterator<Item = TransitResult<T>>,
+    result: impl Fn(Result<T, ApiError>) -> R,
+) -> Vec<R> {
+    slots
+        .into_iter()
+        .map(|slot| {
+            result(slot.and_then(|()| {
+                done.next()
+                    .unwrap_or_else(|| Err(missing()))
+                    .map_err(transit_error)
+            }))
+        })
+        .collect()
+}
+
 /// The batch answered fewer items than it was given (never expected).
-fn missing() -> kms_core::service::transit::TransitError {
-    kms_core::service::transit::TransitError::Invalid("the batch lost an item".into())
+fn missing() -> TransitError {
+    TransitError::Invalid("the batch lost an item".into())
 }

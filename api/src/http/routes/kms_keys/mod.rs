@@ -191,9 +191,7 @@ pub fn transit_error(e: TransitError) -> ApiError {
         | TransitError::NotAuthentic
         | TransitError::UnknownVersion { .. }
         | TransitError::VersionTooOld { .. } => (S::UNPROCESSABLE_ENTITY, e.code()),
-        TransitError::UnknownName { .. }
-        | TransitError::MalformedCiphertext(_)
-        | TransitError::Invalid(_) => (S::BAD_REQUEST, e.code()),
+        // Unknown names, malformed ciphertexts, other invalid input.
         _ => (S::BAD_REQUEST, e.code()),
     };
     ApiError::new(status, code, e.to_string())
