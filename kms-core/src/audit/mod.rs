@@ -87,6 +87,16 @@ pub struct AuditRecord {
     pub hash: [u8; 32],
 }
 
+/// An event in its place in the chain, borrowed from the transaction that
+/// commits it: what a store inserts.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkedEvent<'a> {
+    pub seq: i64,
+    pub event: &'a AuditEvent,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+}
+
 /// The authenticated end of the chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainHead {
@@ -158,13 +168,29 @@ impl AuditChain {
 
     /// The record that follows `prev` (seq `prev_seq`, hash `prev_hash`).
     pub fn link(&self, prev_seq: i64, prev_hash: [u8; 32], event: AuditEvent) -> AuditRecord {
-        let seq = prev_seq + 1;
-        let hash = record_hash(seq, &prev_hash, &event);
+        let linked = self.link_ref(prev_seq, prev_hash, &event);
         AuditRecord {
+            seq: linked.seq,
+            prev_hash,
+            hash: linked.hash,
+            event,
+        }
+    }
+
+    /// Like [`link`](Self::link), borrowing the event: the store inserts
+    /// records straight from the committing transaction, without a copy.
+    pub fn link_ref<'a>(
+        &self,
+        prev_seq: i64,
+        prev_hash: [u8; 32],
+        event: &'a AuditEvent,
+    ) -> LinkedEvent<'a> {
+        let seq = prev_seq + 1;
+        LinkedEvent {
             seq,
             event,
             prev_hash,
-            hash,
+            hash: record_hash(seq, &prev_hash, event),
         }
     }
 

@@ -152,7 +152,8 @@ fn take(
 
 /// Commits `batch`, retrying with back-off while the database fails. At
 /// shutdown it gives up after a few tries rather than hang the process, and
-/// says how many records were lost.
+/// says how many records were lost. A refused commit hands the records
+/// back, so nothing is copied in advance for the retry.
 async fn commit_with_retry(
     store: &dyn Store,
     batch: &mut Vec<AuditEvent>,
@@ -164,27 +165,32 @@ async fn commit_with_retry(
     }
     let mut delay = Duration::from_millis(50);
     for attempt in 1.. {
+        let records = batch.len();
         let tx = Transaction {
             writes: Vec::new(),
-            audit: batch.clone(),
+            audit: std::mem::take(batch),
         };
-        match store.commit(tx).await {
+        let (e, returned) = match store.commit_or_return(tx).await {
             Ok(()) => {
                 failing.store(false, Ordering::Relaxed);
-                batch.clear();
+                *batch = Vec::with_capacity(records);
                 return;
             }
-            Err(e) => {
-                failing.store(true, Ordering::Relaxed);
-                tracing::error!(error = %e, records = batch.len(), attempt, "cannot write audit records; retrying");
-                if stopping && attempt >= 5 || matches!(e, StoreError::Closed) {
-                    tracing::error!(records = batch.len(), "audit records lost at shutdown");
-                    batch.clear();
-                    return;
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
+            Err(refused) => refused,
+        };
+        failing.store(true, Ordering::Relaxed);
+        let Some(tx) = returned else {
+            tracing::error!(error = %e, records, "audit records lost: the writer stopped before answering");
+            return;
+        };
+        *batch = tx.audit;
+        tracing::error!(error = %e, records, attempt, "cannot write audit records; retrying");
+        if stopping && attempt >= 5 || matches!(e, StoreError::Closed) {
+            tracing::error!(records, "audit records lost at shutdown");
+            batch.clear();
+            return;
         }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
     }
 }

@@ -122,6 +122,14 @@ impl Actor {
         }
     }
 
+    /// [`new`](Self::new) with a name the caller keeps (a session's).
+    pub fn named(name: Arc<str>, source: Option<String>) -> Self {
+        Self {
+            name,
+            source: source.map(Arc::from),
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

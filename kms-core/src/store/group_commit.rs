@@ -53,8 +53,8 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::audit::{AuditChain, AuditRecord, ChainHead};
-use crate::store::{StoreError, Transaction, Write};
+use crate::audit::{AuditChain, ChainHead, LinkedEvent};
+use crate::store::{Refused, StoreError, Transaction, Write};
 
 /// Where the chain ends: the last record's sequence number and hash
 /// (`0`, [`GENESIS`](crate::audit::GENESIS) before the first record).
@@ -79,11 +79,15 @@ pub(crate) trait BatchConnection: Send + 'static {
     /// Applies one caller's writes and inserts its (already linked) audit
     /// records. A backend may fuse common shapes (one object write plus one
     /// record) into a single statement; [`apply_each`] is the plain way.
-    async fn apply(&mut self, writes: &[Write], records: &[AuditRecord]) -> Result<(), StoreError>;
+    async fn apply(
+        &mut self,
+        writes: &[Write],
+        records: &[LinkedEvent<'_>],
+    ) -> Result<(), StoreError>;
     /// Applies one row write.
     async fn write(&mut self, write: &Write) -> Result<(), StoreError>;
     /// Inserts one audit record.
-    async fn append(&mut self, record: &AuditRecord) -> Result<(), StoreError>;
+    async fn append(&mut self, record: &LinkedEvent<'_>) -> Result<(), StoreError>;
     /// Writes the new chain head (if the batch added records) and commits;
     /// returns once the database reports the commit durable.
     async fn finish(&mut self, head: Option<&ChainHead>) -> Result<(), StoreError>;
@@ -106,7 +110,10 @@ pub(crate) trait BatchConnection: Send + 'static {
     async fn close(&mut self);
 }
 
-type Reply = oneshot::Sender<Result<(), StoreError>>;
+/// A failed commit hands its transaction back, so a caller that retries
+/// (the key-use audit queue) needs no copy of it made in advance.
+type Outcome = Result<(), Refused>;
+type Reply = oneshot::Sender<Outcome>;
 
 struct Request {
     tx: Transaction,
@@ -138,29 +145,34 @@ impl GroupCommit {
     }
 
     /// Commits `tx` with whatever else is pending; returns once it is
-    /// durable (or has failed).
-    pub(crate) async fn commit(&self, tx: Transaction) -> Result<(), StoreError> {
+    /// durable (or has failed, with `tx` handed back).
+    pub(crate) async fn commit(&self, tx: Transaction) -> Result<(), Refused> {
         let sender = self
             .sender
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-            .ok_or(StoreError::Closed)?;
+            .clone();
+        let Some(sender) = sender else {
+            return Err((StoreError::Closed, Some(tx)));
+        };
         if tx.writes.is_empty() && tx.audit.is_empty() {
             return Ok(());
         }
         let (reply, answer) = oneshot::channel();
-        sender
-            .send(Request { tx, reply })
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        if let Err(refused) = sender.send(Request { tx, reply }).await {
+            return Err((StoreError::Closed, Some(refused.0.tx)));
+        }
         drop(sender);
-        answer.await.map_err(|_| {
-            StoreError::Backend(
-                "the commit writer stopped before answering; the outcome of this commit is unknown"
-                    .into(),
-            )
-        })?
+        match answer.await {
+            Ok(outcome) => outcome,
+            Err(_) => Err((
+                StoreError::Backend(
+                    "the commit writer stopped before answering; the outcome of this commit is unknown"
+                        .into(),
+                ),
+                None,
+            )),
+        }
     }
 
     /// Stops accepting commits, lets the writer finish the queued ones and
@@ -194,7 +206,9 @@ async fn run<C: BatchConnection>(
         let results = commit_batch(&mut conn, &chain, &batch).await;
         for (request, result) in batch.drain(..).zip(results) {
             // A caller that stopped waiting does not care.
-            let _ = request.reply.send(result);
+            let _ = request
+                .reply
+                .send(result.map_err(|e| (e, Some(request.tx))));
         }
     }
     conn.close().await;
@@ -350,7 +364,7 @@ async fn apply<C: BatchConnection>(
     let mut end = *position;
     let mut records = Vec::with_capacity(tx.audit.len());
     for event in &tx.audit {
-        let record = chain.link(end.0, end.1, event.clone());
+        let record = chain.link_ref(end.0, end.1, event);
         end = (record.seq, record.hash);
         records.push(record);
     }
@@ -363,7 +377,7 @@ async fn apply<C: BatchConnection>(
 pub(crate) async fn apply_each<C: BatchConnection>(
     conn: &mut C,
     writes: &[Write],
-    records: &[AuditRecord],
+    records: &[LinkedEvent<'_>],
 ) -> Result<(), StoreError> {
     for write in writes {
         conn.write(write).await?;

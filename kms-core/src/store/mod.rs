@@ -258,6 +258,10 @@ pub enum Write {
 }
 
 /// Writes and the audit events that describe them, committed atomically.
+/// A commit that did not happen: why, and the transaction when it can be
+/// retried.
+pub type Refused = (StoreError, Option<Transaction>);
+
 #[derive(Clone, Debug, Default)]
 pub struct Transaction {
     pub writes: Vec<Write>,
@@ -389,7 +393,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Commits `tx` durably: returns only after the database says the
     /// transaction is on disk.
-    async fn commit(&self, tx: Transaction) -> Result<(), StoreError>;
+    async fn commit(&self, tx: Transaction) -> Result<(), StoreError> {
+        self.commit_or_return(tx).await.map_err(|(e, _)| e)
+    }
+
+    /// [`commit`](Self::commit), handing `tx` back when it was not
+    /// committed, so a caller that retries needs no copy made in advance.
+    /// `None` means the outcome is unknown (the writer stopped before
+    /// answering) and the transaction is gone.
+    async fn commit_or_return(&self, tx: Transaction) -> Result<(), Refused>;
 
     async fn organization(
         &self,

@@ -56,9 +56,9 @@ use super::rows::{
 };
 use super::{
     AuditQuery, ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord,
-    RecordRow, Store, StoreError, StoreOptions, Transaction, Write,
+    RecordRow, Refused, Store, StoreError, StoreOptions, Transaction, Write,
 };
-use crate::audit::{AuditChain, AuditRecord, ChainHead};
+use crate::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, LinkedEvent};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -216,13 +216,16 @@ impl Store for PostgresStore {
         "postgres"
     }
 
-    async fn commit(&self, tx: Transaction) -> Result<(), StoreError> {
+    async fn commit_or_return(&self, tx: Transaction) -> Result<(), Refused> {
         match &self.writer {
             Some(w) => w.commit(tx).await,
-            None => Err(StoreError::ReadOnly(format!(
-                "PostgreSQL at {} was opened read-only",
-                self.target
-            ))),
+            None => Err((
+                StoreError::ReadOnly(format!(
+                    "PostgreSQL at {} was opened read-only",
+                    self.target
+                )),
+                Some(tx),
+            )),
         }
     }
 
@@ -528,7 +531,7 @@ const UPDATE_OBJECT_AUDITED: &str = "WITH updated AS (UPDATE objects SET revisio
      WHERE EXISTS (SELECT 1 FROM updated)";
 
 /// Binds the 10 columns of an audit record, in [`AUDIT_COLUMNS`] order.
-fn bind_audit<'q>(q: PgQuery<'q>, r: &'q AuditRecord) -> PgQuery<'q> {
+fn bind_audit<'q>(q: PgQuery<'q>, r: &'q LinkedEvent<'q>) -> PgQuery<'q> {
     q.bind(r.seq)
         .bind(r.event.time_us)
         .bind(r.event.actor.as_str())
@@ -586,7 +589,11 @@ impl BatchConnection for PgWriter {
         conn.execute(sql).await.map(|_| ()).map_err(backend_error)
     }
 
-    async fn apply(&mut self, writes: &[Write], records: &[AuditRecord]) -> Result<(), StoreError> {
+    async fn apply(
+        &mut self,
+        writes: &[Write],
+        records: &[LinkedEvent<'_>],
+    ) -> Result<(), StoreError> {
         // The two shapes of nearly every commit (create, and a lifecycle
         // change) take one round trip, not two: the object write runs in a
         // data-modifying CTE of the audit insert.
@@ -596,40 +603,29 @@ impl BatchConnection for PgWriter {
             ([], records) if records.len() > 1 => {
                 let conn = self.conn()?;
                 let first = records.first().map_or(0, |r| r.seq);
-                let col = |f: fn(&AuditRecord) -> Option<String>| {
-                    records.iter().map(f).collect::<Vec<_>>()
+                let text = |f: fn(&AuditEvent) -> &str| {
+                    records.iter().map(|r| f(r.event)).collect::<Vec<&str>>()
                 };
+                let optional = |f: fn(&AuditEvent) -> Option<&str>| {
+                    records
+                        .iter()
+                        .map(|r| f(r.event))
+                        .collect::<Vec<Option<&str>>>()
+                };
+                let prev_hashes: Vec<&[u8]> =
+                    records.iter().map(|r| r.prev_hash.as_slice()).collect();
+                let hashes: Vec<&[u8]> = records.iter().map(|r| r.hash.as_slice()).collect();
                 sqlx::query(INSERT_AUDIT_ARRAYS)
                     .bind(records.iter().map(|r| r.seq).collect::<Vec<_>>())
                     .bind(records.iter().map(|r| r.event.time_us).collect::<Vec<_>>())
-                    .bind(
-                        records
-                            .iter()
-                            .map(|r| r.event.actor.clone())
-                            .collect::<Vec<_>>(),
-                    )
-                    .bind(
-                        records
-                            .iter()
-                            .map(|r| r.event.action.clone())
-                            .collect::<Vec<_>>(),
-                    )
-                    .bind(col(|r| r.event.object.clone()))
-                    .bind(col(|r| r.event.project.clone()))
-                    .bind(
-                        records
-                            .iter()
-                            .map(|r| r.event.result.clone())
-                            .collect::<Vec<_>>(),
-                    )
-                    .bind(col(|r| r.event.source.clone()))
-                    .bind(
-                        records
-                            .iter()
-                            .map(|r| r.prev_hash.to_vec())
-                            .collect::<Vec<_>>(),
-                    )
-                    .bind(records.iter().map(|r| r.hash.to_vec()).collect::<Vec<_>>())
+                    .bind(text(|e| &e.actor))
+                    .bind(text(|e| &e.action))
+                    .bind(optional(|e| e.object.as_deref()))
+                    .bind(optional(|e| e.project.as_deref()))
+                    .bind(text(|e| &e.result))
+                    .bind(optional(|e| e.source.as_deref()))
+                    .bind(prev_hashes)
+                    .bind(hashes)
                     .execute(&mut *conn)
                     .await
                     .map(|_| ())
@@ -787,7 +783,7 @@ impl BatchConnection for PgWriter {
         }
     }
 
-    async fn append(&mut self, r: &AuditRecord) -> Result<(), StoreError> {
+    async fn append(&mut self, r: &LinkedEvent<'_>) -> Result<(), StoreError> {
         let conn = self.conn()?;
         bind_audit(sqlx::query(INSERT_AUDIT), r)
             .execute(&mut *conn)

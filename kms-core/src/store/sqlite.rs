@@ -66,7 +66,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use sqlx::sqlite::{
@@ -81,9 +81,9 @@ use super::rows::{
 };
 use super::{
     AuditQuery, ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord,
-    RecordRow, Store, StoreError, StoreOptions, Transaction, Write,
+    RecordRow, Refused, Store, StoreError, StoreOptions, Transaction, Write,
 };
-use crate::audit::{AuditChain, AuditRecord, ChainHead};
+use crate::audit::{AuditChain, AuditRecord, ChainHead, LinkedEvent};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
 
 /// The page size of a new database. A commit writes one WAL frame per page
@@ -329,13 +329,13 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    async fn commit(&self, tx: Transaction) -> Result<(), StoreError> {
+    async fn commit_or_return(&self, tx: Transaction) -> Result<(), Refused> {
         match &self.writer {
             Some(w) => w.commit(tx).await,
-            None => Err(StoreError::ReadOnly(format!(
-                "{} was opened read-only",
-                self.path.display()
-            ))),
+            None => Err((
+                StoreError::ReadOnly(format!("{} was opened read-only", self.path.display())),
+                Some(tx),
+            )),
         }
     }
 
@@ -574,18 +574,17 @@ impl SqliteWriter {
             .ok_or_else(|| StoreError::Backend("the writer has no connection".into()))
     }
 
-    /// Inserts audit records in multi-row statements of [`AUDIT_CHUNK`].
-    async fn append_many(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
-        let full = insert_audit_rows_sql(AUDIT_CHUNK);
-        for chunk in records.chunks(AUDIT_CHUNK) {
-            let partial;
-            let sql = if chunk.len() == AUDIT_CHUNK {
-                full.as_str()
-            } else {
-                partial = insert_audit_rows_sql(chunk.len());
-                partial.as_str()
-            };
-            let mut q = sqlx::query(sql).persistent(chunk.len() == AUDIT_CHUNK);
+    /// Inserts audit records in multi-row statements: chunks of
+    /// [`AUDIT_CHUNK`] rows, then the rest in power-of-two chunks, so every
+    /// statement is one of a few, each prepared once and cached.
+    async fn append_many(&mut self, records: &[LinkedEvent<'_>]) -> Result<(), StoreError> {
+        let mut rest = records;
+        while !rest.is_empty() {
+            let rows = chunk_rows(rest.len());
+            let (chunk, after) = rest.split_at(rows);
+            rest = after;
+            let sql = insert_audit_rows_sql(rows);
+            let mut q = sqlx::query(sql);
             for r in chunk {
                 q = bind_audit(q, r);
             }
@@ -739,28 +738,45 @@ const UPDATE_OBJECT_AUDITED: &str = "UPDATE objects SET revision = $3, object_ty
      (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
      SELECT $18, $19, $20, $21, $22, $23, $24, $25, $26, $27 WHERE changes() = 1";
 
-/// Binds the 10 columns of an audit record, in [`AUDIT_COLUMNS`] order.
-/// Rows per multi-row audit insert: 10 parameters each, far below SQLite's
-/// 32,766-parameter limit, and one prepared statement for full chunks.
+/// Most rows per multi-row audit insert: 10 parameters each, far below
+/// SQLite's 32,766-parameter limit.
 const AUDIT_CHUNK: usize = 128;
 
-/// `INSERT INTO audit_log … VALUES (…), (…), …` for `rows` rows.
-fn insert_audit_rows_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO audit_log (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) VALUES ",
-    );
-    for i in 0..rows {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+/// The rows of the next chunk of a `left`-record insert: [`AUDIT_CHUNK`],
+/// or the largest power of two that fits, so there are only eight
+/// statement shapes and each is prepared once and cached, instead of one
+/// odd-sized statement compiled per batch.
+fn chunk_rows(left: usize) -> usize {
+    if left >= AUDIT_CHUNK {
+        AUDIT_CHUNK
+    } else {
+        1 << left.max(1).ilog2()
     }
-    sql
 }
 
+/// `INSERT INTO audit_log … VALUES (…), (…), …` for `rows` rows (a power
+/// of two up to [`AUDIT_CHUNK`]).
+fn insert_audit_rows_sql(rows: usize) -> &'static str {
+    static SQL: OnceLock<Vec<String>> = OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        (0..=AUDIT_CHUNK.ilog2())
+            .map(|k| {
+                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; 1 << k].join(", ");
+                format!(
+                    "INSERT INTO audit_log (seq, time_us, actor, action, object, project, \
+                     result, source, prev_hash, hash) VALUES {values}"
+                )
+            })
+            .collect()
+    });
+    all.get(rows.max(1).ilog2() as usize)
+        .map_or(INSERT_AUDIT, String::as_str)
+}
+
+/// Binds the 10 columns of an audit record, in [`AUDIT_COLUMNS`] order.
 fn bind_audit<'q>(
     q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    r: &'q AuditRecord,
+    r: &'q LinkedEvent<'q>,
 ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
     q.bind(r.seq)
         .bind(r.event.time_us)
@@ -831,7 +847,11 @@ impl BatchConnection for SqliteWriter {
             .map_err(backend_error)
     }
 
-    async fn apply(&mut self, writes: &[Write], records: &[AuditRecord]) -> Result<(), StoreError> {
+    async fn apply(
+        &mut self,
+        writes: &[Write],
+        records: &[LinkedEvent<'_>],
+    ) -> Result<(), StoreError> {
         // The two shapes of nearly every commit (create, and a lifecycle
         // change) go to the worker thread as one call, not two.
         match (writes, records) {
@@ -991,7 +1011,7 @@ impl BatchConnection for SqliteWriter {
         }
     }
 
-    async fn append(&mut self, r: &AuditRecord) -> Result<(), StoreError> {
+    async fn append(&mut self, r: &LinkedEvent<'_>) -> Result<(), StoreError> {
         let conn = self.conn()?;
         bind_audit(sqlx::query(INSERT_AUDIT), r)
             .execute(&mut *conn)
@@ -1037,7 +1057,7 @@ impl BatchConnection for SqliteWriter {
             _ => return None,
         };
         let prev = self.committed_head.take()?;
-        let record = chain.link(prev.seq, prev.hash, event.clone());
+        let record = chain.link_ref(prev.seq, prev.hash, event);
         let head = chain.seal_head(record.seq, &record.hash);
         let conn = self.conn.as_mut()?;
         let q = match write {

@@ -36,7 +36,7 @@ use uuid::Uuid;
 
 use super::permissions::{self, Permission, Permissions};
 use super::records::{self, CustomRole, Identity, Membership, OrgRole, Records, Tombstone};
-use super::service::{Access, Session, actor_for};
+use super::service::{Access, Session};
 use crate::http::{ApiError, AppState};
 
 /// An authenticated identity making this request.
@@ -96,7 +96,10 @@ impl Caller {
 
     /// The audit actor: `identity:<id>`, from the peer address.
     pub fn actor(&self) -> Actor {
-        actor_for(self.id(), self.peer)
+        Actor::named(
+            Arc::clone(&self.session.actor_name),
+            self.peer.map(|p| p.to_string()),
+        )
     }
 
     pub fn is_super_admin(&self) -> bool {

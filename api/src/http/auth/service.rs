@@ -49,6 +49,8 @@ pub struct Session {
     pub token_key: String,
     pub expires_at: i64,
     pub trusted_ips: Vec<IpNet>,
+    /// `identity:<id>`, formatted once per session rather than per request.
+    pub actor_name: Arc<str>,
 }
 
 /// What a caller may do in one project, as resolved by `authorize`.
@@ -91,7 +93,12 @@ fn bad_token() -> ApiError {
 }
 
 pub fn actor_for(identity: Uuid, peer: Option<IpAddr>) -> Actor {
-    Actor::new(format!("identity:{identity}"), peer.map(|p| p.to_string()))
+    Actor::new(actor_name(identity), peer.map(|p| p.to_string()))
+}
+
+/// How an identity is named in the audit log.
+pub fn actor_name(identity: Uuid) -> String {
+    format!("identity:{identity}")
 }
 
 impl Auth {
@@ -360,6 +367,7 @@ impl Auth {
             .await?
             .ok_or_else(bad_token)?;
         Ok(Session {
+            actor_name: Arc::from(actor_name(identity.id)),
             identity,
             token_key: key.to_owned(),
             expires_at: t.expires_at,
