@@ -14,9 +14,11 @@
 //! type): a misspelt `numUsesLimt` silently ignored would grant unlimited
 //! uses. Fields Infisical defines that we accept are listed on each type.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -35,9 +37,27 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !plain_json(&request) {
+            // Anything but the plain content type (parameters, `+json`
+            // suffixes, none at all) gets axum's full checks.
+            return match axum::Json::<T>::from_request(request, state).await {
+                Ok(axum::Json(v)) => Ok(Self(v)),
+                Err(rejection) => Err(json_rejection(rejection)),
+            };
+        }
+        let body = match Bytes::from_request(request, state).await {
+            Ok(body) => body,
+            Err(e) => return Err(json_rejection(JsonRejection::BytesRejection(e))),
+        };
+        // The fast path parses without tracking the path to each value;
+        // only a body that fails is parsed again, by axum, for an error
+        // that names the offending field.
+        match serde_json::from_slice(&body) {
+            Ok(v) => Ok(Self(v)),
+            Err(_) => match axum::Json::<T>::from_bytes(&body) {
+                Ok(axum::Json(v)) => Ok(Self(v)),
+                Err(rejection) => Err(json_rejection(rejection)),
+            },
         }
     }
 }
@@ -46,6 +66,15 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
     }
+}
+
+/// `Content-Type: application/json` exactly (any case), the header every
+/// client sends.
+fn plain_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"application/json"))
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {

@@ -117,3 +117,50 @@ fn fields_are_unambiguous() {
     };
     assert_ne!(record_hash(1, &GENESIS, &c), record_hash(1, &GENESIS, &d));
 }
+
+/// The record hash is the documented byte layout, whatever the code that
+/// assembles it: chains written by earlier versions must keep verifying.
+#[test]
+fn record_hash_is_the_documented_layout() {
+    let event = AuditEvent {
+        time_us: 1_700_000_000_123_456,
+        actor: "identity:7b3c".into(),
+        action: "transit.encrypt".into(),
+        object: Some("01a25023-20f8-76ac-92cc-f91b389ac19b".into()),
+        project: None,
+        result: "success".into(),
+        source: Some("127.0.0.1".into()),
+    };
+    let prev = [7u8; 32];
+    let mut expected = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    expected.update(b"strongroom/audit/v1");
+    expected.update(&prev);
+    expected.update(&42i64.to_be_bytes());
+    expected.update(&event.time_us.to_be_bytes());
+    for field in [
+        Some("identity:7b3c"),
+        Some("transit.encrypt"),
+        Some("01a25023-20f8-76ac-92cc-f91b389ac19b"),
+        None,
+        Some("success"),
+        Some("127.0.0.1"),
+    ] {
+        match field {
+            None => expected.update(&[0]),
+            Some(s) => {
+                expected.update(&[1]);
+                expected.update(&(s.len() as u64).to_be_bytes());
+                expected.update(s.as_bytes());
+            }
+        }
+    }
+    assert_eq!(
+        record_hash(42, &prev, &event).as_slice(),
+        expected.finish().as_ref()
+    );
+    // Formatting an id directly matches `Display`.
+    let id = uuid::Uuid::now_v7();
+    let e = AuditEvent::now("a", "b").object_id(&id).project_id(&id);
+    assert_eq!(e.object.as_deref(), Some(id.to_string().as_str()));
+    assert_eq!(e.project, e.object);
+}

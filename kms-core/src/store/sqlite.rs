@@ -21,7 +21,7 @@
 //! WAL is fsynced at every commit, so an acknowledged commit survives power
 //! loss), `foreign_keys=ON` and a busy timeout
 //! ([`StoreOptions::busy_timeout`](super::StoreOptions::busy_timeout)).
-//! New databases get 1 KiB pages (see [`PAGE_SIZE`] for why) and check-point
+//! New databases get 4 KiB pages (see [`PAGE_SIZE`] for why) and check-point
 //! the WAL every 4 MiB.
 //!
 //! * **One writer connection**, owned by the group-commit writer task (see
@@ -86,13 +86,15 @@ use super::{
 use crate::audit::{AuditChain, AuditRecord, ChainHead, LinkedEvent};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
 
-/// The page size of a new database. A commit writes one WAL frame per page
-/// it touches (the row, each index, the audit record, the head: about ten
-/// for a create), and on most disks the fsync that follows costs in
-/// proportion to the bytes written, so small pages make durable commits
-/// markedly cheaper. Existing databases keep the page size they were
-/// created with.
-pub const PAGE_SIZE: u32 = 1024;
+/// The page size of a new database: SQLite's default. A commit writes one
+/// WAL frame per page it touches, so smaller pages make a lone create's
+/// commit smaller; but the key-use audit log appends hundreds of rows per
+/// commit, and with 1 KiB pages every four rows split a table page and
+/// every dozen an index page. Measured here: 4 KiB pages cut the audit
+/// writer's CPU per record by a fifth, and KMIP Create (16 connections) did
+/// not change (6,836/s at 1 KiB, 6,996/s at 4 KiB). Existing databases keep
+/// the page size they were created with.
+pub const PAGE_SIZE: u32 = 4096;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -152,9 +154,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .page_size(PAGE_SIZE)
-            // SQLite's default is 1,000 pages: 4 MiB of WAL at its default
-            // page size. Keep 4 MiB with small pages.
-            .pragma("wal_autocheckpoint", "4000");
+            // SQLite's default: checkpoint after 1,000 pages (4 MiB).
+            .pragma("wal_autocheckpoint", "1000");
         let writer_options = base.clone().create_if_missing(true);
         let mut conn = writer_options
             .connect()

@@ -137,8 +137,8 @@ impl Transit {
             .record(
                 actor
                     .event(action)
-                    .project(project)
-                    .object(id)
+                    .project_id(project.as_uuid())
+                    .object_id(id.as_uuid())
                     .result(outcome),
             )
             .await?;
