@@ -302,7 +302,13 @@ fn verify_reports_the_chain_to_the_super_admin_only() {
     // second writer): verification names it.
     let ca = std::path::PathBuf::from(api.bootstrap["caCertificate"].as_str().unwrap());
     let db = ca.parent().unwrap().parent().unwrap().join("strongroom.db");
-    tamper(&db, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2");
+    // Records live in `audit_entries`, their strings in `audit_names`.
+    tamper(&db, "INSERT INTO audit_names (name) VALUES ('mallory')");
+    tamper(
+        &db,
+        "UPDATE audit_entries SET actor = (SELECT id FROM audit_names WHERE name = 'mallory') \
+         WHERE seq = 2",
+    );
     let a = api.get("/api/v1/audit-logs/verify", &admin);
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["valid"], false, "{}", a.body);

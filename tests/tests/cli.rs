@@ -203,10 +203,18 @@ fn audit_verify_names_the_first_tampered_record() {
         let mut db = sqlx::SqliteConnection::connect_with(&options)
             .await
             .unwrap();
-        let done = sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+        // Records live in `audit_entries`, their strings in `audit_names`.
+        sqlx::query("INSERT INTO audit_names (name) VALUES ('mallory')")
             .execute(&mut db)
             .await
             .unwrap();
+        let done = sqlx::query(
+            "UPDATE audit_entries SET actor = \
+             (SELECT id FROM audit_names WHERE name = 'mallory') WHERE seq = 2",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
         db.close().await.unwrap();
         done.rows_affected()
     });

@@ -24,6 +24,7 @@ use async_trait::async_trait;
 use crate::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
 
+mod audit_names;
 pub(crate) mod group_commit;
 pub mod postgres;
 mod rows;

@@ -396,9 +396,13 @@ pub fn write_error(e: sqlx::Error, what: &str, parent: Option<&str>) -> StoreErr
 fn on_audit_log(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
-            db.table() == Some("audit_log")
-                || db.constraint().is_some_and(|c| c.starts_with("audit_log"))
-                || db.message().contains("audit_log.")
+            // SQLite keeps records in `audit_entries` behind the
+            // `audit_log` view (migration 0004).
+            ["audit_log", "audit_entries"].iter().any(|table| {
+                db.table() == Some(table)
+                    || db.constraint().is_some_and(|c| c.starts_with(table))
+                    || db.message().contains(&format!("{table}."))
+            })
         }
         _ => false,
     }

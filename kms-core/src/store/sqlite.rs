@@ -75,7 +75,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection, Executor, QueryBuilder, Sqlite};
 
-use super::group_commit::{BatchConnection, ChainPosition, GroupCommit, ROLLBACK, apply_each};
+use super::audit_names::AuditNames;
+use super::group_commit::{
+    BatchConnection, ChainPosition, GroupCommit, RELEASE_SAVEPOINT, ROLLBACK, SAVEPOINT, apply_each,
+};
 use super::rows::{
     self, AUDIT_COLUMNS, OBJECT_COLUMNS, RECORD_COLUMNS, backend_error, write_error,
 };
@@ -83,7 +86,7 @@ use super::{
     AuditQuery, ObjectQuery, ObjectRecord, OrganizationRecord, ProjectKeyRecord, ProjectRecord,
     RecordRow, Refused, Store, StoreError, StoreOptions, Transaction, Write,
 };
-use crate::audit::{AuditChain, AuditRecord, ChainHead, LinkedEvent};
+use crate::audit::{AuditChain, AuditEvent, AuditRecord, ChainHead, LinkedEvent};
 use crate::ids::{ObjectId, OrganizationId, ProjectId};
 
 /// The page size of a new database: SQLite's default. A commit writes one
@@ -174,6 +177,7 @@ impl SqliteStore {
                 conn: Some(conn),
                 committed_head: None,
                 batch_start_head: None,
+                names: AuditNames::default(),
             },
             chain,
             options.max_batch,
@@ -566,6 +570,8 @@ struct SqliteWriter {
     committed_head: Option<ChainHead>,
     /// The head read by the current batch's `begin`.
     batch_start_head: Option<ChainHead>,
+    /// Ids of `audit_names` rows, for the bulk audit insert.
+    names: AuditNames,
 }
 
 impl SqliteWriter {
@@ -575,19 +581,24 @@ impl SqliteWriter {
             .ok_or_else(|| StoreError::Backend("the writer has no connection".into()))
     }
 
-    /// Inserts audit records in multi-row statements: chunks of
-    /// [`AUDIT_CHUNK`] rows, then the rest in power-of-two chunks, so every
-    /// statement is one of a few, each prepared once and cached.
+    /// Inserts audit records into `audit_entries` in multi-row statements:
+    /// chunks of [`AUDIT_CHUNK`] rows, then the rest in power-of-two
+    /// chunks, so every statement is one of a few, each prepared once and
+    /// cached. Strings are bound as their `audit_names` ids.
     async fn append_many(&mut self, records: &[LinkedEvent<'_>]) -> Result<(), StoreError> {
-        let mut rest = records;
-        while !rest.is_empty() {
-            let rows = chunk_rows(rest.len());
-            let (chunk, after) = rest.split_at(rows);
-            rest = after;
-            let sql = insert_audit_rows_sql(rows);
-            let mut q = sqlx::query(sql);
-            for r in chunk {
-                q = bind_audit(q, r);
+        let mut ids = Vec::with_capacity(records.len());
+        for r in records {
+            ids.push(self.name_ids(r.event).await?);
+        }
+        let mut done = 0;
+        while done < records.len() {
+            let rows = chunk_rows(records.len() - done);
+            let chunk = records.get(done..done + rows).unwrap_or_default();
+            let chunk_ids = ids.get(done..done + rows).unwrap_or_default();
+            done += rows;
+            let mut q = sqlx::query(insert_audit_rows_sql(rows));
+            for (r, ids) in chunk.iter().zip(chunk_ids) {
+                q = bind_audit_entry(q, r, ids);
             }
             let conn = self.conn()?;
             let first = chunk.first().map_or(0, |r| r.seq);
@@ -596,6 +607,40 @@ impl SqliteWriter {
                 .map_err(|e| rows::audit_error(e, first))?;
         }
         Ok(())
+    }
+
+    /// The `audit_names` ids of an event's strings, in column order.
+    async fn name_ids(&mut self, e: &AuditEvent) -> Result<NameIds, StoreError> {
+        Ok(NameIds {
+            actor: self.name_id(&e.actor).await?,
+            action: self.name_id(&e.action).await?,
+            object: self.optional_name_id(e.object.as_deref()).await?,
+            project: self.optional_name_id(e.project.as_deref()).await?,
+            result: self.name_id(&e.result).await?,
+            source: self.optional_name_id(e.source.as_deref()).await?,
+        })
+    }
+
+    async fn optional_name_id(&mut self, name: Option<&str>) -> Result<Option<i64>, StoreError> {
+        match name {
+            Some(name) => self.name_id(name).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The id of `name`, inserting it (in the batch's transaction) if new.
+    async fn name_id(&mut self, name: &str) -> Result<i64, StoreError> {
+        if let Some(id) = self.names.get(name) {
+            return Ok(id);
+        }
+        let conn = self.conn()?;
+        let id: i64 = sqlx::query_scalar(UPSERT_AUDIT_NAME)
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend_error)?;
+        self.names.add_pending(name, id);
+        Ok(id)
     }
 }
 
@@ -755,8 +800,8 @@ fn chunk_rows(left: usize) -> usize {
     }
 }
 
-/// `INSERT INTO audit_log … VALUES (…), (…), …` for `rows` rows (a power
-/// of two up to [`AUDIT_CHUNK`]).
+/// `INSERT INTO audit_entries … VALUES (…), (…), …` for `rows` rows (a
+/// power of two up to [`AUDIT_CHUNK`]).
 fn insert_audit_rows_sql(rows: usize) -> &'static str {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     let all = SQL.get_or_init(|| {
@@ -764,14 +809,52 @@ fn insert_audit_rows_sql(rows: usize) -> &'static str {
             .map(|k| {
                 let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; 1 << k].join(", ");
                 format!(
-                    "INSERT INTO audit_log (seq, time_us, actor, action, object, project, \
+                    "INSERT INTO audit_entries (seq, time_us, actor, action, object, project, \
                      result, source, prev_hash, hash) VALUES {values}"
                 )
             })
             .collect()
     });
     all.get(rows.max(1).ilog2() as usize)
-        .map_or(INSERT_AUDIT, String::as_str)
+        .map_or(INSERT_AUDIT_ENTRY, String::as_str)
+}
+
+const INSERT_AUDIT_ENTRY: &str = "INSERT INTO audit_entries \
+     (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// Inserts a name if new and returns its id either way (the no-op update
+/// makes `RETURNING` answer for an existing row too).
+const UPSERT_AUDIT_NAME: &str = "INSERT INTO audit_names (name) VALUES (?1) \
+     ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id";
+
+/// An event's strings as `audit_names` ids.
+struct NameIds {
+    actor: i64,
+    action: i64,
+    object: Option<i64>,
+    project: Option<i64>,
+    result: i64,
+    source: Option<i64>,
+}
+
+/// Binds an `audit_entries` row: the record's numbers and hashes, its
+/// strings as ids.
+fn bind_audit_entry<'q>(
+    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    r: &'q LinkedEvent<'q>,
+    ids: &NameIds,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    q.bind(r.seq)
+        .bind(r.event.time_us)
+        .bind(ids.actor)
+        .bind(ids.action)
+        .bind(ids.object)
+        .bind(ids.project)
+        .bind(ids.result)
+        .bind(ids.source)
+        .bind(r.prev_hash.as_slice())
+        .bind(r.hash.as_slice())
 }
 
 /// Binds the 10 columns of an audit record, in [`AUDIT_COLUMNS`] order.
@@ -840,6 +923,11 @@ impl BatchConnection for SqliteWriter {
     }
 
     async fn control(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        if sql != SAVEPOINT && sql != RELEASE_SAVEPOINT {
+            // A rollback, whole or to a savepoint: names written since may
+            // be gone.
+            self.names.forget_pending();
+        }
         let conn = self.conn()?;
         sqlx::query(sql)
             .execute(&mut *conn)
@@ -1038,10 +1126,12 @@ impl BatchConnection for SqliteWriter {
         match done {
             Ok(_) => {
                 self.committed_head = head.cloned().or(start);
+                self.names.commit();
                 Ok(())
             }
             Err(e) => {
                 self.committed_head = None;
+                self.names.forget_pending();
                 Err(backend_error(e))
             }
         }
@@ -1099,6 +1189,7 @@ impl BatchConnection for SqliteWriter {
     async fn reset(&mut self) {
         self.committed_head = None;
         self.batch_start_head = None;
+        self.names.forget_pending();
         if let Some(conn) = self.conn.take() {
             // Closing rolls back whatever transaction was open.
             let _ = conn.close().await;
