@@ -788,26 +788,37 @@ const UPDATE_OBJECT_AUDITED: &str = "UPDATE objects SET revision = $3, object_ty
 /// SQLite's 32,766-parameter limit.
 const AUDIT_CHUNK: usize = 128;
 
+/// Rows per step below [`AUDIT_CHUNK`]: the rest of a batch goes as one
+/// statement of a multiple of this, then one of what is left.
+const AUDIT_STEP: usize = 16;
+
 /// The rows of the next chunk of a `left`-record insert: [`AUDIT_CHUNK`],
-/// or the largest power of two that fits, so there are only eight
-/// statement shapes and each is prepared once and cached, instead of one
-/// odd-sized statement compiled per batch.
+/// else the largest multiple of [`AUDIT_STEP`] that fits, else all that is
+/// left. So a batch takes at most two statements past its full chunks
+/// (each one a round trip to SQLite's worker thread, and a wake-up of it),
+/// and there are only 24 statement shapes, each prepared once and cached,
+/// instead of one odd-sized statement compiled per batch.
 fn chunk_rows(left: usize) -> usize {
     if left >= AUDIT_CHUNK {
         AUDIT_CHUNK
+    } else if left >= AUDIT_STEP {
+        left - left % AUDIT_STEP
     } else {
-        1 << left.max(1).ilog2()
+        left.max(1)
     }
 }
 
 /// `INSERT INTO audit_entries … VALUES (…), (…), …` for `rows` rows (a
-/// power of two up to [`AUDIT_CHUNK`]).
+/// size [`chunk_rows`] returns).
 fn insert_audit_rows_sql(rows: usize) -> &'static str {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     let all = SQL.get_or_init(|| {
-        (0..=AUDIT_CHUNK.ilog2())
-            .map(|k| {
-                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; 1 << k].join(", ");
+        (0..=AUDIT_CHUNK)
+            .map(|n| {
+                if n == 0 || (n > AUDIT_STEP && n % AUDIT_STEP != 0) {
+                    return String::new();
+                }
+                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; n].join(", ");
                 format!(
                     "INSERT INTO audit_entries (seq, time_us, actor, action, object, project, \
                      result, source, prev_hash, hash) VALUES {values}"
@@ -815,7 +826,8 @@ fn insert_audit_rows_sql(rows: usize) -> &'static str {
             })
             .collect()
     });
-    all.get(rows.max(1).ilog2() as usize)
+    all.get(rows)
+        .filter(|sql| !sql.is_empty())
         .map_or(INSERT_AUDIT_ENTRY, String::as_str)
 }
 
@@ -1198,5 +1210,28 @@ impl BatchConnection for SqliteWriter {
 
     async fn close(&mut self) {
         self.reset().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every batch size splits into prepared shapes: full chunks, then at
+    /// most two statements, each with a placeholder row per record.
+    #[test]
+    fn audit_batches_split_into_few_prepared_shapes() {
+        for n in 1..=600usize {
+            let (mut left, mut statements) = (n, 0);
+            while left > 0 {
+                let rows = chunk_rows(left);
+                assert!(rows <= left, "{n}: {rows} > {left}");
+                let sql = insert_audit_rows_sql(rows);
+                assert_eq!(sql.matches("(?, ?").count(), rows, "{n}: {rows} rows");
+                left -= rows;
+                statements += 1;
+            }
+            assert!(statements <= n / AUDIT_CHUNK + 2, "{n}: {statements}");
+        }
     }
 }
