@@ -527,6 +527,28 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
+    /// A setting: the variable `key` wins over the file's value, which wins
+    /// over `default`.
+    fn setting<T: FromStr>(&self, key: &str, file: Option<T>, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        Ok(self.parse(key)?.or(file).unwrap_or(default))
+    }
+
+    /// A duration setting, with the same precedence.
+    fn duration(
+        &self,
+        key: &str,
+        file: Option<DurationText>,
+        default: std::time::Duration,
+    ) -> Result<std::time::Duration, ConfigError> {
+        Ok(self
+            .parse::<DurationText>(key)?
+            .or(file)
+            .map_or(default, |d| d.0))
+    }
+
     fn parse<T: FromStr>(&self, key: &str) -> Result<Option<T>, ConfigError>
     where
         T::Err: fmt::Display,
@@ -618,10 +640,7 @@ pub fn load(
     let api_limits = api_limits(env_vars, &parsed.api)?;
     let api_listen = match overrides.api_listen {
         Some(a) => a,
-        None => env_vars
-            .parse(env::API_LISTEN)?
-            .or(parsed.api.listen)
-            .unwrap_or(DEFAULT_API_LISTEN),
+        None => env_vars.setting(env::API_LISTEN, parsed.api.listen, DEFAULT_API_LISTEN)?,
     };
     let tls_cert = env_vars
         .get(env::API_TLS_CERT)
@@ -649,13 +668,14 @@ pub fn load(
     // kmip
     let kmip_listen = match overrides.kmip_listen {
         Some(a) => a,
-        None => env_vars
-            .parse(env::KMIP_LISTEN)?
-            .or(parsed.kmip.listen)
-            .unwrap_or(match mode {
+        None => env_vars.setting(
+            env::KMIP_LISTEN,
+            parsed.kmip.listen,
+            match mode {
                 Mode::Dev => DEV_KMIP_LISTEN,
                 Mode::Production => DEFAULT_KMIP_LISTEN,
-            }),
+            },
+        )?,
     };
 
     let kmip_defaults = kmip_server::listener::ListenerLimits::DEFAULT;
@@ -701,34 +721,36 @@ pub fn load(
         hostnames,
         max_connections: positive(
             "kmip.max_connections",
-            env_vars
-                .parse(env::KMIP_MAX_CONNECTIONS)?
-                .or(parsed.kmip.max_connections)
-                .unwrap_or(kmip_defaults.max_connections),
+            env_vars.setting(
+                env::KMIP_MAX_CONNECTIONS,
+                parsed.kmip.max_connections,
+                kmip_defaults.max_connections,
+            )?,
         )?,
-        handshake_timeout: env_vars
-            .parse::<DurationText>(env::KMIP_HANDSHAKE_TIMEOUT)?
-            .or(parsed.kmip.handshake_timeout)
-            .map_or(kmip_defaults.handshake_timeout, |d| d.0),
-        idle_timeout: env_vars
-            .parse::<DurationText>(env::KMIP_IDLE_TIMEOUT)?
-            .or(parsed.kmip.idle_timeout)
-            .map_or(kmip_defaults.idle_timeout, |d| d.0),
-        max_message_size: env_vars
-            .parse(env::KMIP_MAX_MESSAGE_SIZE)?
-            .or(parsed.kmip.max_message_size)
-            .unwrap_or(kmip_defaults.message.max_message_size),
+        handshake_timeout: env_vars.duration(
+            env::KMIP_HANDSHAKE_TIMEOUT,
+            parsed.kmip.handshake_timeout,
+            kmip_defaults.handshake_timeout,
+        )?,
+        idle_timeout: env_vars.duration(
+            env::KMIP_IDLE_TIMEOUT,
+            parsed.kmip.idle_timeout,
+            kmip_defaults.idle_timeout,
+        )?,
+        max_message_size: env_vars.setting(
+            env::KMIP_MAX_MESSAGE_SIZE,
+            parsed.kmip.max_message_size,
+            kmip_defaults.message.max_message_size,
+        )?,
         max_batch_items: positive(
             "kmip.max_batch_items",
-            env_vars
-                .parse(env::KMIP_MAX_BATCH_ITEMS)?
-                .or(parsed.kmip.max_batch_items)
-                .unwrap_or(kmip_defaults.max_batch_count),
+            env_vars.setting(
+                env::KMIP_MAX_BATCH_ITEMS,
+                parsed.kmip.max_batch_items,
+                kmip_defaults.max_batch_count,
+            )?,
         )?,
-        ca_key: env_vars
-            .parse(env::KMIP_CA_KEY)?
-            .or(parsed.kmip.ca_key)
-            .unwrap_or_default(),
+        ca_key: env_vars.setting(env::KMIP_CA_KEY, parsed.kmip.ca_key, Default::default())?,
         streams: stream_limits(env_vars, &parsed.kmip, kmip_defaults.streams)?,
     };
     if kmip.handshake_timeout.is_zero() || kmip.idle_timeout.is_zero() {
@@ -920,42 +942,36 @@ pub fn load(
 /// `[api]` limits over their defaults (see `http::limits`).
 fn api_limits(env_vars: &Env, api: &ApiSection) -> Result<crate::http::ApiLimits, ConfigError> {
     let defaults = crate::http::ApiLimits::default();
-    let nonzero = |key: &str, v: u32| {
-        if v == 0 {
-            Err(ConfigError::new(format!("{key} must be at least 1")))
-        } else {
-            Ok(v)
-        }
-    };
     let limits = crate::http::ApiLimits {
-        max_body_size: env_vars
-            .parse(env::API_MAX_BODY_SIZE)?
-            .or(api.max_body_size)
-            .unwrap_or(defaults.max_body_size),
-        request_timeout: env_vars
-            .parse::<DurationText>(env::API_REQUEST_TIMEOUT)?
-            .or(api.request_timeout)
-            .map_or(defaults.request_timeout, |d| d.0),
-        rate_limit: nonzero(
+        max_body_size: env_vars.setting(
+            env::API_MAX_BODY_SIZE,
+            api.max_body_size,
+            defaults.max_body_size,
+        )?,
+        request_timeout: env_vars.duration(
+            env::API_REQUEST_TIMEOUT,
+            api.request_timeout,
+            defaults.request_timeout,
+        )?,
+        rate_limit: positive(
             "api.rate_limit",
-            env_vars
-                .parse(env::API_RATE_LIMIT)?
-                .or(api.rate_limit)
-                .unwrap_or(defaults.rate_limit),
+            env_vars.setting(env::API_RATE_LIMIT, api.rate_limit, defaults.rate_limit)?,
         )?,
-        rate_limit_burst: nonzero(
+        rate_limit_burst: positive(
             "api.rate_limit_burst",
-            env_vars
-                .parse(env::API_RATE_LIMIT_BURST)?
-                .or(api.rate_limit_burst)
-                .unwrap_or(defaults.rate_limit_burst),
+            env_vars.setting(
+                env::API_RATE_LIMIT_BURST,
+                api.rate_limit_burst,
+                defaults.rate_limit_burst,
+            )?,
         )?,
-        login_rate_limit: nonzero(
+        login_rate_limit: positive(
             "api.login_rate_limit",
-            env_vars
-                .parse(env::API_LOGIN_RATE_LIMIT)?
-                .or(api.login_rate_limit)
-                .unwrap_or(defaults.login_rate_limit),
+            env_vars.setting(
+                env::API_LOGIN_RATE_LIMIT,
+                api.login_rate_limit,
+                defaults.login_rate_limit,
+            )?,
         )?,
     };
     if limits.max_body_size < 64 * 1024 {
@@ -982,36 +998,37 @@ fn stream_limits(
     let limits = kmip_server::streams::StreamLimits {
         per_client: positive(
             "kmip.max_streams_per_client",
-            env_vars
-                .parse(env::KMIP_MAX_STREAMS_PER_CLIENT)?
-                .or(section.max_streams_per_client)
-                .unwrap_or(defaults.per_client),
+            env_vars.setting(
+                env::KMIP_MAX_STREAMS_PER_CLIENT,
+                section.max_streams_per_client,
+                defaults.per_client,
+            )?,
         )?,
         total: positive(
             "kmip.max_streams",
-            env_vars
-                .parse(env::KMIP_MAX_STREAMS)?
-                .or(section.max_streams)
-                .unwrap_or(defaults.total),
+            env_vars.setting(env::KMIP_MAX_STREAMS, section.max_streams, defaults.total)?,
         )?,
         stream_bytes: positive(
             "kmip.max_stream_size",
-            env_vars
-                .parse(env::KMIP_MAX_STREAM_SIZE)?
-                .or(section.max_stream_size)
-                .unwrap_or(defaults.stream_bytes),
+            env_vars.setting(
+                env::KMIP_MAX_STREAM_SIZE,
+                section.max_stream_size,
+                defaults.stream_bytes,
+            )?,
         )?,
         total_bytes: positive(
             "kmip.max_streams_size",
-            env_vars
-                .parse(env::KMIP_MAX_STREAMS_SIZE)?
-                .or(section.max_streams_size)
-                .unwrap_or(defaults.total_bytes),
+            env_vars.setting(
+                env::KMIP_MAX_STREAMS_SIZE,
+                section.max_streams_size,
+                defaults.total_bytes,
+            )?,
         )?,
-        idle: env_vars
-            .parse::<DurationText>(env::KMIP_STREAM_IDLE_TIMEOUT)?
-            .or(section.stream_idle_timeout)
-            .map_or(defaults.idle, |d| d.0),
+        idle: env_vars.duration(
+            env::KMIP_STREAM_IDLE_TIMEOUT,
+            section.stream_idle_timeout,
+            defaults.idle,
+        )?,
     };
     if limits.idle.is_zero() {
         return Err(ConfigError::new(
@@ -1026,8 +1043,10 @@ fn stream_limits(
     Ok(limits)
 }
 
-fn positive(key: &str, value: usize) -> Result<usize, ConfigError> {
-    if value == 0 {
+/// `value`, refused when zero: a zero limit would refuse everything while
+/// looking like a setting.
+fn positive<T: PartialEq + Default>(key: &str, value: T) -> Result<T, ConfigError> {
+    if value == T::default() {
         return Err(ConfigError::new(format!("{key} must be at least 1")));
     }
     Ok(value)

@@ -119,3 +119,80 @@ pub fn softhsm_token(dir: &Path, sessions: usize) -> Option<hsm::pkcs11::Pkcs11C
     config.sessions = sessions;
     Some(config)
 }
+
+/// A `strongroom serve --dev` child process on loopback with random ports,
+/// in its own temp dir, killed when dropped; the load clients drive it.
+pub struct DevServer {
+    child: std::process::Child,
+    bootstrap: serde_json::Value,
+    _dir: tempfile::TempDir,
+}
+
+impl DevServer {
+    /// Starts `binary` with the extra environment `env` and waits (at most
+    /// two minutes) for its `ready` line.
+    pub fn start(binary: &Path, env: &[(&str, &str)]) -> Result<DevServer, String> {
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+        let data = dir.path().join("data");
+        let child = Command::new(binary)
+            .args(["serve", "--dev", "--api-listen", "127.0.0.1:0"])
+            .args(["--kmip-listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        // Owned first, so an error below still kills it.
+        let mut server = DevServer {
+            child,
+            bootstrap: serde_json::Value::Null,
+            _dir: dir,
+        };
+        wait_ready(&mut server.child)?;
+        let text = std::fs::read(data.join("bootstrap.json"))
+            .map_err(|e| format!("bootstrap.json: {e}"))?;
+        server.bootstrap =
+            serde_json::from_slice(&text).map_err(|e| format!("bootstrap.json: {e}"))?;
+        Ok(server)
+    }
+
+    /// A text field of `bootstrap.json` (`apiUrl`, `kmipAddress`, …).
+    pub fn field(&self, key: &str) -> Result<String, String> {
+        self.bootstrap[key]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("bootstrap.json has no {key}"))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for the line `ready` on the child's standard output, then keeps
+/// draining it so the child never blocks on a full pipe.
+fn wait_ready(child: &mut std::process::Child) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
+    let out = child.stdout.take().ok_or("no piped stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line == "ready" {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(120))
+        .map_err(|_| "strongroom did not become ready within 120 s".to_owned())
+}

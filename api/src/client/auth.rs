@@ -5,7 +5,7 @@ use clap::Args;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{Client, Connection, client_secret, default_token_file, print_json, session, text};
+use super::{Client, Connection, call, client_secret, default_token_file, print_json, text};
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -76,10 +76,7 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
 
 /// Who the credentials belong to.
 pub async fn whoami(args: WhoamiArgs) -> anyhow::Result<()> {
-    let (client, token) = session(&args.conn).await?;
-    let me = client
-        .send(Method::GET, "/api/v1/auth/whoami", Some(&token), None)
-        .await?;
+    let me = call(&args.conn, Method::GET, "/api/v1/auth/whoami", None).await?;
     if args.conn.json {
         return print_json(&me);
     }

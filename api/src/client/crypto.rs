@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::{Connection, b64, key_path, print_json, read_input, session, unb64};
+use super::{Connection, b64, call, key_path, print_json, read_input, unb64};
 
 #[derive(Debug, Args)]
 pub struct EncryptArgs {
@@ -98,15 +98,12 @@ fn field<'a>(answer: &'a Value, name: &str) -> anyhow::Result<&'a str> {
 pub async fn encrypt(args: EncryptArgs) -> anyhow::Result<()> {
     let path = format!("{}/encrypt", key_path(&args.key)?);
     let plaintext = read_input(args.input.as_deref())?;
-    let (client, token) = session(&args.conn).await?;
     // Best effort: this base64 text is wiped, but the JSON value and the
     // request body reqwest serializes hold copies that are not ours to
     // wipe (they live only as long as this short command).
     let encoded = Zeroizing::new(b64(&plaintext));
     let body = json!({ "plaintext": encoded.as_str() });
-    let answer = client
-        .send(Method::POST, &path, Some(&token), Some(&body))
-        .await?;
+    let answer = call(&args.conn, Method::POST, &path, Some(&body)).await?;
     if args.conn.json {
         return print_json(&answer);
     }
@@ -123,15 +120,8 @@ pub async fn decrypt(args: DecryptArgs) -> anyhow::Result<()> {
     if ciphertext.is_empty() {
         bail!("no ciphertext given");
     }
-    let (client, token) = session(&args.conn).await?;
-    let answer = client
-        .send(
-            Method::POST,
-            &path,
-            Some(&token),
-            Some(&json!({ "ciphertext": ciphertext })),
-        )
-        .await?;
+    let body = json!({ "ciphertext": ciphertext });
+    let answer = call(&args.conn, Method::POST, &path, Some(&body)).await?;
     if args.conn.json {
         return print_json(&answer);
     }
@@ -152,15 +142,12 @@ pub async fn decrypt(args: DecryptArgs) -> anyhow::Result<()> {
 pub async fn sign(args: SignArgs) -> anyhow::Result<()> {
     let path = format!("{}/sign", key_path(&args.key)?);
     let data = read_input(args.input.as_deref())?;
-    let (client, token) = session(&args.conn).await?;
     let body = json!({
         "data": b64(&data),
         "signingAlgorithm": args.algorithm,
         "isDigest": args.digest,
     });
-    let answer = client
-        .send(Method::POST, &path, Some(&token), Some(&body))
-        .await?;
+    let answer = call(&args.conn, Method::POST, &path, Some(&body)).await?;
     if args.conn.json {
         return print_json(&answer);
     }
@@ -181,16 +168,13 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     // Refuse garbage before sending it.
     unb64("the signature", &signature)?;
     let data = read_input(args.input.as_deref())?;
-    let (client, token) = session(&args.conn).await?;
     let body = json!({
         "data": b64(&data),
         "signature": signature,
         "signingAlgorithm": args.algorithm,
         "isDigest": args.digest,
     });
-    let answer = client
-        .send(Method::POST, &path, Some(&token), Some(&body))
-        .await?;
+    let answer = call(&args.conn, Method::POST, &path, Some(&body)).await?;
     let valid = answer.get("signatureValid").and_then(Value::as_bool);
     if args.conn.json {
         print_json(&answer)?;

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{Connection, key_path, print_json, session, text};
+use super::{Connection, call, key_path, print_json, text};
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
@@ -69,8 +69,8 @@ pub struct KeyIdArg {
 }
 
 pub async fn run(conn: &Connection, command: KeyCommand) -> anyhow::Result<()> {
-    let (client, token) = session(conn).await?;
-    let (answer, list) = match command {
+    // What to send, and whether the answer is a list.
+    let (method, path, body, list) = match command {
         KeyCommand::Create(a) => {
             let usage = match a.usage {
                 Usage::EncryptDecrypt => "encrypt-decrypt",
@@ -83,10 +83,12 @@ pub async fn run(conn: &Connection, command: KeyCommand) -> anyhow::Result<()> {
                 "keyUsage": usage,
                 "encryptionAlgorithm": a.algorithm,
             });
-            let answer = client
-                .send(Method::POST, "/api/v1/kms/keys", Some(&token), Some(&body))
-                .await?;
-            (answer, false)
+            (
+                Method::POST,
+                "/api/v1/kms/keys".to_owned(),
+                Some(body),
+                false,
+            )
         }
         KeyCommand::List(a) => {
             let mut query = vec![
@@ -102,35 +104,18 @@ pub async fn run(conn: &Connection, command: KeyCommand) -> anyhow::Result<()> {
                 .map(|(k, v)| format!("{k}={}", encode(&v)))
                 .collect();
             let path = format!("/api/v1/kms/keys?{}", query.join("&"));
-            (
-                client.send(Method::GET, &path, Some(&token), None).await?,
-                true,
-            )
+            (Method::GET, path, None, true)
         }
-        KeyCommand::Get(a) => (
-            client
-                .send(Method::GET, &key_path(&a.key)?, Some(&token), None)
-                .await?,
-            false,
-        ),
+        KeyCommand::Get(a) => (Method::GET, key_path(&a.key)?, None, false),
         KeyCommand::Rotate(a) => (
-            client
-                .send(
-                    Method::POST,
-                    &format!("{}/rotate", key_path(&a.key)?),
-                    Some(&token),
-                    None,
-                )
-                .await?,
+            Method::POST,
+            format!("{}/rotate", key_path(&a.key)?),
+            None,
             false,
         ),
-        KeyCommand::Delete(a) => (
-            client
-                .send(Method::DELETE, &key_path(&a.key)?, Some(&token), None)
-                .await?,
-            false,
-        ),
+        KeyCommand::Delete(a) => (Method::DELETE, key_path(&a.key)?, None, false),
     };
+    let answer = call(conn, method, &path, body.as_ref()).await?;
     if conn.json {
         return print_json(&answer);
     }

@@ -353,11 +353,16 @@ pub async fn token(client: &Client, conn: &Connection) -> anyhow::Result<SecretS
     )
 }
 
-/// A client and a token for `conn`.
-pub async fn session(conn: &Connection) -> anyhow::Result<(Client, SecretString)> {
+/// Logs in (or reuses the saved token) and sends one authenticated request.
+pub async fn call(
+    conn: &Connection,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> anyhow::Result<Value> {
     let client = Client::new(conn)?;
     let token = token(&client, conn).await?;
-    Ok((client, token))
+    client.send(method, path, Some(&token), body).await
 }
 
 /// Reads `path` (`-` or none: standard input), at most [`MAX_INPUT`] bytes.

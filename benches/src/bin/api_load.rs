@@ -42,9 +42,7 @@
 //! also pays for the client's TLS and JSON work; the load average is
 //! printed for context.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,6 +50,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, RsaKeyPair};
 use base64::Engine;
+use benches::DevServer;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
@@ -192,71 +191,6 @@ struct Target {
     tls: Arc<rustls::ClientConfig>,
     token: String,
     project: Option<String>,
-}
-
-/// The `strongroom serve --dev` child process, killed when dropped.
-struct Server {
-    child: Child,
-    bootstrap: Value,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(binary: &Path) -> Result<Server, BoxError> {
-        let dir = tempfile::tempdir()?;
-        let data = dir.path().join("data");
-        let mut child = Command::new(binary)
-            .args(["serve", "--dev", "--api-listen", "127.0.0.1:0"])
-            .args(["--kmip-listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .env_remove("RUST_LOG")
-            // The load comes from one identity: its token bucket must not
-            // be what is measured.
-            .env("STRONGROOM_API_RATE_LIMIT", "10000000")
-            .env("STRONGROOM_API_RATE_LIMIT_BURST", "10000000")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        wait_ready(&mut child)?;
-        let bootstrap = serde_json::from_slice(&std::fs::read(data.join("bootstrap.json"))?)?;
-        Ok(Server {
-            child,
-            bootstrap,
-            _dir: dir,
-        })
-    }
-
-    fn field(&self, k: &str) -> Result<String, BoxError> {
-        self.bootstrap[k]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("bootstrap.json has no {k}").into())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits for the line `ready` on the child's standard output, then keeps
-/// draining it so the child never blocks on a full pipe.
-fn wait_ready(child: &mut Child) -> Result<(), BoxError> {
-    let out = child.stdout.take().ok_or("no piped stdout")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if line == "ready" {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(120))
-        .map_err(|_| "strongroom did not become ready within 120 s".into())
 }
 
 fn tls_trusting(ca: &Path) -> Result<Arc<rustls::ClientConfig>, BoxError> {
@@ -753,7 +687,15 @@ async fn run() -> Result<(), BoxError> {
 
     let (server, target) = match &args.url {
         None => {
-            let server = Server::start(&args.binary)?;
+            // The load comes from one identity: its token bucket must not
+            // be what is measured.
+            let server = DevServer::start(
+                &args.binary,
+                &[
+                    ("STRONGROOM_API_RATE_LIMIT", "10000000"),
+                    ("STRONGROOM_API_RATE_LIMIT_BURST", "10000000"),
+                ],
+            )?;
             let base = server.field("apiUrl")?;
             let tls = tls_trusting(Path::new(&server.field("caCertificate")?))?;
             let token = login(
@@ -763,7 +705,7 @@ async fn run() -> Result<(), BoxError> {
                 &server.field("identityClientSecret")?,
             )
             .await?;
-            println!("server pid {} on {base}", server.child.id());
+            println!("server pid {} on {base}", server.pid());
             let project = Some(server.field("projectId")?);
             (
                 Some(server),

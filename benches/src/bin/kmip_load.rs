@@ -32,13 +32,12 @@
 //! also pays for the client's TLS and TTLV work; the load average is
 //! printed for context.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use benches::DevServer;
 use kmip_server::ttlv::enums::Operation as Op;
 use kmip_server::ttlv::{self, Limits, Tag, Ttlv};
 use kms_core::crypto::keygen::KeySpec;
@@ -102,56 +101,30 @@ fn usage(flag: &str) -> ! {
 
 // ---------------------------------------------------------------- server
 
-/// The `strongroom serve --dev` child process, killed when dropped.
+/// The `strongroom serve --dev` child process and how to reach its KMIP
+/// listener.
 struct Server {
-    child: Child,
+    dev: DevServer,
     address: String,
     tls: Arc<rustls::ClientConfig>,
-    _dir: tempfile::TempDir,
 }
 
 impl Server {
     fn start(binary: &Path) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("data");
-        let mut child = Command::new(binary)
-            .args(["serve", "--dev", "--api-listen", "127.0.0.1:0"])
-            .args(["--kmip-listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        wait_ready(&mut child);
-        let bootstrap: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(data.join("bootstrap.json")).expect("bootstrap.json"),
-        )
-        .expect("bootstrap.json is JSON");
-        let field = |k: &str| {
-            bootstrap[k]
-                .as_str()
-                .unwrap_or_else(|| panic!("bootstrap.json has no {k}"))
-                .to_owned()
-        };
+        let dev = DevServer::start(binary, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let field = |k: &str| dev.field(k).unwrap_or_else(|e| panic!("{e}"));
         let address = field("kmipAddress");
         let tls = client_config(
             Path::new(&field("kmipClientCertificate")),
             Path::new(&field("kmipClientKey")),
             Path::new(&field("kmipCaCertificate")),
         );
-        Server {
-            child,
-            address,
-            tls,
-            _dir: dir,
-        }
+        Server { dev, address, tls }
     }
 
     fn rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.dev.pid())).unwrap_or_default();
         let kib: u64 = status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -167,29 +140,6 @@ impl Server {
         let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
         Ok(connector.connect(name, tcp).await?)
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits for the line `ready` on the child's standard output, then keeps
-/// draining it so the child never blocks on a full pipe.
-fn wait_ready(child: &mut Child) {
-    let out = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if line == "ready" {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(120))
-        .expect("strongroom became ready");
 }
 
 /// The dev admin client's identity; no session resumption, so every new
@@ -556,7 +506,7 @@ async fn main() {
         load_average()
     );
     let server = Arc::new(Server::start(&args.binary));
-    println!("server pid {} on {}", server.child.id(), server.address);
+    println!("server pid {} on {}", server.dev.pid(), server.address);
 
     // Memory first, on a server that has done nothing else yet.
     let idle_before = server.rss_mb();

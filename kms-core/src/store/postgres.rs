@@ -328,9 +328,7 @@ impl Store for PostgresStore {
             .fetch_one(&self.readers)
             .await
             .map_err(backend_error)?;
-        use rows::Columns;
-        let n = row.int("n").map_err(StoreError::Corrupt)?;
-        u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("COUNT(*) returned {n}")))
+        rows::count(&row)
     }
 
     async fn record(
@@ -389,14 +387,7 @@ impl Store for PostgresStore {
         let mut qb =
             QueryBuilder::<Postgres>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_log"));
         rows::push_audit_filters!(&mut qb, query);
-        qb.push(if query.newest_first {
-            " ORDER BY seq DESC LIMIT "
-        } else {
-            " ORDER BY seq LIMIT "
-        })
-        .push_bind(rows::effective_limit(query.limit))
-        .push(" OFFSET ")
-        .push_bind(rows::offset_param(query.offset));
+        rows::push_audit_page!(&mut qb, query);
         let found = qb
             .build()
             .fetch_all(&self.readers)
@@ -413,11 +404,7 @@ impl Store for PostgresStore {
             .fetch_one(&self.readers)
             .await
             .map_err(backend_error)?;
-        {
-            use rows::Columns;
-            let n = row.int("n").map_err(StoreError::Corrupt)?;
-            u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("COUNT(*) returned {n}")))
-        }
+        rows::count(&row)
     }
 
     async fn audit_head(&self) -> Result<Option<ChainHead>, StoreError> {

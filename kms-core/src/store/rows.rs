@@ -376,6 +376,29 @@ macro_rules! push_audit_filters {
 }
 pub(crate) use push_audit_filters;
 
+/// Appends the order and page of an audit query (after
+/// [`push_audit_filters`]).
+macro_rules! push_audit_page {
+    ($qb:expr, $q:expr) => {{
+        let q: &$crate::store::AuditQuery = $q;
+        $qb.push(if q.newest_first {
+            " ORDER BY seq DESC LIMIT "
+        } else {
+            " ORDER BY seq LIMIT "
+        })
+        .push_bind($crate::store::rows::effective_limit(q.limit))
+        .push(" OFFSET ")
+        .push_bind($crate::store::rows::offset_param(q.offset));
+    }};
+}
+pub(crate) use push_audit_page;
+
+/// The `n` of a `SELECT COUNT(*) AS n` row.
+pub fn count<R: Columns>(row: &R) -> Result<u64, StoreError> {
+    let n = row.int("n").map_err(StoreError::Corrupt)?;
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("COUNT(*) returned {n}")))
+}
+
 /// Maps the error of a row write to what the caller must be told, given what
 /// the write was about.
 pub fn write_error(e: sqlx::Error, what: &str, parent: Option<&str>) -> StoreError {

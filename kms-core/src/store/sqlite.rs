@@ -443,7 +443,7 @@ impl Store for SqliteStore {
             .fetch_one(&self.readers)
             .await
             .map_err(backend_error)?;
-        count(&row)
+        rows::count(&row)
     }
 
     async fn record(
@@ -501,14 +501,7 @@ impl Store for SqliteStore {
     async fn find_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_log"));
         rows::push_audit_filters!(&mut qb, query);
-        qb.push(if query.newest_first {
-            " ORDER BY seq DESC LIMIT "
-        } else {
-            " ORDER BY seq LIMIT "
-        })
-        .push_bind(rows::effective_limit(query.limit))
-        .push(" OFFSET ")
-        .push_bind(rows::offset_param(query.offset));
+        rows::push_audit_page!(&mut qb, query);
         let found = qb
             .build()
             .fetch_all(&self.readers)
@@ -525,7 +518,7 @@ impl Store for SqliteStore {
             .fetch_one(&self.readers)
             .await
             .map_err(backend_error)?;
-        count(&row)
+        rows::count(&row)
     }
 
     async fn audit_head(&self) -> Result<Option<ChainHead>, StoreError> {
@@ -550,12 +543,6 @@ impl Store for SqliteStore {
         }
         self.readers.close().await;
     }
-}
-
-fn count(row: &SqliteRow) -> Result<u64, StoreError> {
-    use rows::Columns;
-    let n = row.int("n").map_err(StoreError::Corrupt)?;
-    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("COUNT(*) returned {n}")))
 }
 
 /// The writer task's connection.
