@@ -13,7 +13,6 @@
 //! | root unseal latency per provider (software key file, Argon2id passphrase, PKCS#11 on SoftHSM2); cached-key AES-GCM on a PKCS#11-rooted install vs a software-rooted one | `benches/root.rs` | PKCS#11-rooted ≥ 0.95× software-rooted |
 //! | `serve --dev` start-up to ready with 100,000 objects, idle RSS | `bin/startup.rs` | ≤ 1 s, ≤ 50 MB |
 //! | KMIP Get, Create, Encrypt 64 B (AES-GCM) ops/s over 1 and 16 persistent mutual-TLS connections to `strongroom serve --dev`, vs the same kms-core calls in-process; mutual-TLS handshakes/s; server RSS with 1,000 idle connections | `bin/kmip_load.rs` | Get, Encrypt ≥ 25,000 (16) / ≥ 10,000 (1); Create ≥ 5,000 (16); ≥ 1,000 handshakes/s; ≤ 100 MB |
-//!
 //! | HTTPS API requests/s, p50 and p99 of encrypt 64 B, sign (P-256, RSA-2048 PSS) and verify at 1, 16 and 64 keep-alive connections to `strongroom serve --dev`, vs the authenticated no-op `whoami` and raw aws-lc-rs signing (1 and 2 threads) in the same run | `bin/api_load.rs` | encrypt ≥ 20,000/s and ≥ 0.70× whoami at 64; P-256 sign ≥ 10,000/s; RSA-2048 sign ≥ 0.80× raw (2 threads); p99 ≤ 5 ms at 16 |
 //!
 //! PostgreSQL runs use `STRONGROOM_TEST_POSTGRES_URL` (see `.ci/postgres.sh`).

@@ -27,8 +27,9 @@
 //!    `verify-p256` — at each concurrency: that many workers, each with
 //!    its own keep-alive HTTP/1.1 connection (a request written once and
 //!    sent as bytes over tokio-rustls, so the client's own cost, which
-//!    shares the cores with the server, stays small), warmed up by one request, then sending back to back
-//!    for `--seconds`. Requests per second, p50 and p99 latency, errors.
+//!    shares the cores with the server, stays small), warmed up by one
+//!    request, then sending back to back for `--seconds`. Requests per
+//!    second, p50 and p99 latency, errors.
 //! 4. Raw aws-lc-rs signing of the same 64 bytes, P-256 and RSA-2048 (PSS),
 //!    on 1 and 2 threads for `--seconds` each.
 //! 5. Prints a markdown table: each workload's rate over its `whoami` at

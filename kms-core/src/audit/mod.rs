@@ -262,6 +262,9 @@ fn head_message(seq: i64, hash: &[u8; 32]) -> Vec<u8> {
     m
 }
 
+/// What a record hash starts with (the module docs give the whole layout).
+const RECORD_DOMAIN: &[u8] = b"strongroom/audit/v1";
+
 /// The hash of a record: covers its position, its predecessor and every field.
 pub fn record_hash(seq: i64, prev_hash: &[u8; 32], e: &AuditEvent) -> [u8; 32] {
     // The message is assembled in one buffer and hashed in one call: a
@@ -274,15 +277,15 @@ pub fn record_hash(seq: i64, prev_hash: &[u8; 32], e: &AuditEvent) -> [u8; 32] {
         Some(e.result.as_str()),
         e.source.as_deref(),
     ];
-    let len = 19
-        + 32
-        + 16
+    let len = RECORD_DOMAIN.len()
+        + prev_hash.len()
+        + 2 * std::mem::size_of::<i64>()
         + fields
             .iter()
             .map(|f| f.map_or(1, |s| 9 + s.len()))
             .sum::<usize>();
     let mut message = Vec::with_capacity(len);
-    message.extend_from_slice(b"strongroom/audit/v1");
+    message.extend_from_slice(RECORD_DOMAIN);
     message.extend_from_slice(prev_hash);
     message.extend_from_slice(&seq.to_be_bytes());
     message.extend_from_slice(&e.time_us.to_be_bytes());

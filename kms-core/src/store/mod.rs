@@ -258,11 +258,11 @@ pub enum Write {
     DeleteRecord(RecordKey),
 }
 
-/// Writes and the audit events that describe them, committed atomically.
 /// A commit that did not happen: why, and the transaction when it can be
 /// retried.
 pub type Refused = (StoreError, Option<Transaction>);
 
+/// Writes and the audit events that describe them, committed atomically.
 #[derive(Clone, Debug, Default)]
 pub struct Transaction {
     pub writes: Vec<Write>,

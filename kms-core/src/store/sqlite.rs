@@ -568,10 +568,10 @@ impl SqliteWriter {
             .ok_or_else(|| StoreError::Backend("the writer has no connection".into()))
     }
 
-    /// Inserts audit records into `audit_entries` in multi-row statements:
-    /// chunks of [`AUDIT_CHUNK`] rows, then the rest in power-of-two
-    /// chunks, so every statement is one of a few, each prepared once and
-    /// cached. Strings are bound as their `audit_names` ids.
+    /// Inserts audit records into `audit_entries` in multi-row statements
+    /// of the sizes [`chunk_rows`] picks, so every statement is one of a
+    /// few, each prepared once and cached. Strings are bound as their
+    /// `audit_names` ids.
     async fn append_many(&mut self, records: &[LinkedEvent<'_>]) -> Result<(), StoreError> {
         let mut ids = Vec::with_capacity(records.len());
         for r in records {

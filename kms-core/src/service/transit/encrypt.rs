@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use zeroize::Zeroize;
+
 use super::Transit;
 use super::algorithm::KeyUsage;
 use super::ciphertext::{self, Envelope};
@@ -29,11 +31,27 @@ pub const MAX_CONTEXT: usize = 64 * 1024;
 pub const MAX_BATCH: usize = 1000;
 
 /// One item of a batch: the plaintext (or ciphertext, as UTF-8 bytes of the
-/// envelope) and its encryption context.
-#[derive(Clone, Debug, Default)]
+/// envelope) and its encryption context. The input is wiped when the item
+/// is dropped and never printed: it may be a plaintext.
+#[derive(Clone, Default)]
 pub struct BatchItem {
     pub input: Vec<u8>,
     pub context: Vec<u8>,
+}
+
+impl Drop for BatchItem {
+    fn drop(&mut self) {
+        self.input.zeroize();
+    }
+}
+
+impl std::fmt::Debug for BatchItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchItem")
+            .field("input_len", &self.input.len())
+            .field("context_len", &self.context.len())
+            .finish()
+    }
 }
 
 /// The size of a data key.
@@ -395,5 +413,21 @@ impl Transit {
         .await;
         self.audited(actor, project, id, "transit.rewrap", result)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BatchItem;
+
+    #[test]
+    fn a_batch_item_prints_no_input() {
+        let item = BatchItem {
+            input: b"attack at dawn".to_vec(),
+            context: b"ctx".to_vec(),
+        };
+        let shown = format!("{item:?}");
+        assert!(!shown.contains("97"), "{shown}");
+        assert!(shown.contains("input_len: 14"), "{shown}");
     }
 }

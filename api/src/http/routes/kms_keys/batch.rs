@@ -9,7 +9,6 @@ use kms_core::service::transit::{BatchItem, MAX_BATCH, TransitError, TransitResu
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use zeroize::Zeroize;
 
 use super::{SecretText, authorize_key, count_use, decode, decode_opt, transit_error};
 use crate::http::auth::{Action, Caller};
@@ -92,17 +91,6 @@ pub struct BatchDecryptResponse {
     pub results: Vec<DecryptResult>,
 }
 
-/// Batch items whose inputs are wiped when the batch is done.
-struct Items(Vec<BatchItem>);
-
-impl Drop for Items {
-    fn drop(&mut self) {
-        for item in &mut self.0 {
-            item.input.zeroize();
-        }
-    }
-}
-
 fn check_count(n: usize) -> Result<(), ApiError> {
     if n > MAX_BATCH {
         return Err(ApiError::new(
@@ -119,13 +107,13 @@ fn check_count(n: usize) -> Result<(), ApiError> {
 fn prepare<T>(
     items: &[T],
     decode_item: impl Fn(&T) -> Result<BatchItem, ApiError>,
-) -> (Items, Vec<Result<(), ApiError>>) {
-    let mut batch = Items(Vec::with_capacity(items.len()));
+) -> (Vec<BatchItem>, Vec<Result<(), ApiError>>) {
+    let mut batch = Vec::with_capacity(items.len());
     let mut slots = Vec::with_capacity(items.len());
     for item in items {
         match decode_item(item) {
             Ok(b) => {
-                batch.0.push(b);
+                batch.push(b);
                 slots.push(Ok(()));
             }
             Err(e) => slots.push(Err(e)),
@@ -149,7 +137,7 @@ pub async fn encrypt(
     check_count(body.items.len())?;
     let (batch, slots) = prepare(&body.items, |item| {
         Ok(BatchItem {
-            // Moved out of its zeroizing buffer, not copied: `Items` wipes it.
+            // Moved out of its zeroizing buffer, not copied: `BatchItem` wipes it.
             input: std::mem::take(&mut *decode("plaintext", &item.plaintext.0)?),
             context: std::mem::take(&mut *decode_opt("context", item.context.as_deref())?),
         })
@@ -157,7 +145,7 @@ pub async fn encrypt(
     let mut done = state
         .kms
         .transit()
-        .encrypt_batch(&caller.actor(), project, id, &batch.0)
+        .encrypt_batch(&caller.actor(), project, id, &batch)
         .await
         .map_err(transit_error)?
         .into_iter();
@@ -197,7 +185,7 @@ pub async fn decrypt(
     let mut done = state
         .kms
         .transit()
-        .decrypt_batch(&caller.actor(), project, id, &batch.0)
+        .decrypt_batch(&caller.actor(), project, id, &batch)
         .await
         .map_err(transit_error)?
         .into_iter();
