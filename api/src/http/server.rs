@@ -59,7 +59,13 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        // A request once read runs to its end even if the client shuts its
+        // sending side meanwhile: no handler is cancelled halfway, and
+        // hyper does not read ahead on every request to look for that end
+        // of stream, a read that made it allocate a fresh buffer per
+        // request because the request's headers still held the old one.
+        .half_close(true);
     builder.http2().timer(TokioTimer::new());
 
     loop {
