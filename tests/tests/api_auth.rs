@@ -1,8 +1,9 @@
 //! The HTTPS API's foundation, end to end against `strongroom serve --dev`
 //! over TLS: Universal Auth (login, renew, revoke, expiry, max uses,
 //! trusted IPs, lockout), the role matrix, cross-project isolation, the
-//! error shape and request hygiene (413, 400, 415, 429), the OpenAPI
-//! document against the routes, and `/metrics`.
+//! error shape and request hygiene (413, 400, 415, 429), a client that
+//! half-closes after its request, the OpenAPI document against the routes,
+//! and `/metrics`.
 
 mod common;
 
@@ -420,6 +421,45 @@ fn role_matrix_and_cross_project_isolation() {
         &api.get(&format!("/api/v1/projects/{q}"), &admin),
         404,
         "not_found",
+    );
+}
+
+/// A request once read runs to its end: a client that shuts its sending
+/// side right after a login (whose Argon2id check takes a while) still gets
+/// the token, instead of hyper dropping the request at the end of stream.
+#[test]
+fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
+    let api = Api::start(&[]);
+    let b = &api.bootstrap;
+    let ca = std::fs::read(b["caCertificate"].as_str().unwrap()).unwrap();
+    let body = json!({
+        "clientId": b["identityClientId"],
+        "clientSecret": b["identityClientSecret"],
+    })
+    .to_string();
+    let request = format!(
+        "POST /api/v1/auth/universal-auth/login HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let port = common::port_of(b);
+    let (status, answer) = common::https_exchange(
+        port,
+        "localhost",
+        &ca,
+        request.as_bytes(),
+        common::TLS_ANY,
+        true,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["tokenType"], "Bearer");
+    assert!(
+        answer["accessToken"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
     );
 }
 

@@ -237,6 +237,30 @@ pub fn https_get(
     path: &str,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> std::io::Result<(u16, String)> {
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n");
+    https_exchange(
+        port,
+        server_name,
+        ca_pem,
+        request.as_bytes(),
+        versions,
+        false,
+    )
+}
+
+/// Sends `request` (a whole HTTP/1.1 request) over TLS and reads the answer
+/// to the end of the connection; with `half_close`, shuts the sending side
+/// (TLS close_notify, then TCP FIN) right after the request. Returns
+/// (status, body).
+pub fn https_exchange(
+    port: u16,
+    server_name: &str,
+    ca_pem: &[u8],
+    request: &[u8],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    half_close: bool,
+) -> std::io::Result<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let mut roots = rustls::RootCertStore::empty();
@@ -252,8 +276,6 @@ pub fn https_get(
     .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let name = ServerName::try_from(server_name.to_owned()).unwrap();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -263,7 +285,10 @@ pub fn https_get(
         let mut tls = tokio::time::timeout(Duration::from_secs(30), connector.connect(name, tcp))
             .await
             .map_err(|_| std::io::Error::other("TLS handshake timed out"))??;
-        tls.write_all(request.as_bytes()).await?;
+        tls.write_all(request).await?;
+        if half_close {
+            tls.shutdown().await?;
+        }
         let mut response = Vec::new();
         match tls.read_to_end(&mut response).await {
             Ok(_) => {}
