@@ -29,7 +29,14 @@ const CAPACITY: usize = 65_536;
 const MAX_BATCH: usize = 4_096;
 /// How long the writer waits for more records before committing a batch.
 /// A key use's record is queued, not durable, when the use is answered, so
-/// this adds no latency to requests; `flush` never waits for it.
+/// this adds no latency to requests; a `flush` waits at most the rest of
+/// a window already begun.
+///
+/// A crash loses the key-use records queued since the last commit, normally
+/// this window and the commit under way, which is why it is not longer:
+/// 20 ms measured about 0.45 µs less SQLite work per record and about 4%
+/// more encrypt requests per second, a small gain for a loss window four
+/// times as long.
 const GATHER: Duration = Duration::from_millis(5);
 
 enum Message {
