@@ -241,9 +241,9 @@ impl Drop for DevServer {
     }
 }
 
-/// Waits for the line `ready` on the child's standard output, then keeps
-/// draining it so the child never blocks on a full pipe.
-fn wait_ready(child: &mut std::process::Child) -> Result<(), String> {
+/// Waits for the line `ready` on the child's standard output (piped), then
+/// keeps draining it so the child never blocks on a full pipe.
+pub fn wait_ready(child: &mut std::process::Child) -> Result<(), String> {
     use std::io::{BufRead, BufReader};
     let out = child.stdout.take().ok_or("no piped stdout")?;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -256,4 +256,15 @@ fn wait_ready(child: &mut std::process::Child) -> Result<(), String> {
     });
     rx.recv_timeout(std::time::Duration::from_secs(120))
         .map_err(|_| "strongroom did not become ready within 120 s".to_owned())
+}
+
+/// The resident memory of process `pid` in MiB (`VmRSS`), 0 if unreadable.
+pub fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    kib as f64 / 1024.0
 }

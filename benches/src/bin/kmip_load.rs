@@ -123,14 +123,7 @@ impl Server {
     }
 
     fn rss_mb(&self) -> f64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.dev.pid())).unwrap_or_default();
-        let kib: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0);
-        kib as f64 / 1024.0
+        benches::rss_mib(self.dev.pid())
     }
 
     async fn connect(&self) -> Result<Conn, BoxError> {

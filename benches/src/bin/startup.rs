@@ -5,10 +5,9 @@
 //!
 //! 1. Starts `strongroom serve --dev` on a fresh data directory (init), stops it.
 //! 2. Creates N objects (default 100,000) in that install through kms-core.
-//! 3. Starts the server again and times spawn → the "ready" log line.
+//! 3. Starts the server again and times spawn → its `ready` line on standard output.
 //! 4. Waits 5 s idle and reads VmRSS from /proc.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -30,40 +29,21 @@ fn start(binary: &Path, dir: &Path) -> Child {
             "--data-dir",
         ])
         .arg(dir)
-        .env("RUST_LOG", "info")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("spawn strongroom")
 }
 
-/// Waits for a log line announcing readiness on stdout or stderr.
-fn wait_ready(child: &mut Child) -> Duration {
-    let start = Instant::now();
-    let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as _),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if line.to_ascii_lowercase().contains("ready") {
-                    let _ = tx.send(Instant::now());
-                }
-            }
-        });
-    }
-    let at = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server became ready");
-    at - start
+/// Starts the server on `dir` and returns it with the time from spawn to
+/// its `ready` line.
+fn start_timed(binary: &Path, dir: &Path) -> (Child, Duration) {
+    let spawned = Instant::now();
+    let mut child = start(binary, dir);
+    benches::wait_ready(&mut child).unwrap_or_else(|e| panic!("{e}"));
+    (child, spawned.elapsed())
 }
 
 fn stop(child: &mut Child) {
@@ -72,15 +52,6 @@ fn stop(child: &mut Child) {
         .arg(child.id().to_string())
         .status();
     let _ = child.wait();
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 #[tokio::main]
@@ -100,8 +71,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
 
-    let mut first = start(&binary, &data);
-    let cold = wait_ready(&mut first);
+    let (mut first, cold) = start_timed(&binary, &data);
     stop(&mut first);
     println!(
         "first start (init) to ready: {:.0} ms",
@@ -144,18 +114,16 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let mut second = start(&binary, &data);
-    let warm = wait_ready(&mut second);
+    let (mut second, warm) = start_timed(&binary, &data);
     println!(
         "start-up to ready with {} objects: {:.0} ms (target <= 1000 ms)",
         n / 16 * 16,
         warm.as_secs_f64() * 1e3
     );
     std::thread::sleep(Duration::from_secs(5));
-    let rss = rss_kib(second.id());
     println!(
         "idle resident memory: {:.1} MB (target <= 50 MB)",
-        rss as f64 / 1024.0
+        benches::rss_mib(second.id())
     );
     stop(&mut second);
 }
