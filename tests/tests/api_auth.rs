@@ -463,6 +463,40 @@ fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
     );
 }
 
+/// A body refused unread leaves the connection unusable: the answer must
+/// say so, or a keep-alive client reuses it and loses its next request.
+#[test]
+fn an_answer_that_leaves_the_body_unread_says_connection_close() {
+    let api = Api::start(&[]);
+    let b = &api.bootstrap;
+    let ca = std::fs::read(b["caCertificate"].as_str().unwrap()).unwrap();
+    let port = common::port_of(b);
+    // Headers only; the declared body is over the limit, so the server
+    // answers without waiting for it.
+    let request = format!(
+        "POST /api/v1/identities HTTP/1.1\r\nHost: localhost\r\n\
+         Authorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100000000\r\n\r\n",
+        api.admin_token()
+    );
+    let response = common::https_raw(
+        port,
+        "localhost",
+        &ca,
+        request.as_bytes(),
+        common::TLS_ANY,
+        false,
+    )
+    .unwrap();
+    let head = response
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 413 "), "{response}");
+    assert!(head.contains("\r\nconnection: close\r\n"), "{response}");
+}
+
 #[test]
 fn limits_rate_and_body_size() {
     let api = Api::start(&[

@@ -621,10 +621,12 @@ fn lifecycle_rotation_batches_data_keys_rewrap_hmac_random_and_payload_limit() {
         413,
         "payload_too_large",
     );
-    // Over the routes' 6 MiB body limit: refused before the body is read.
-    // The server may close the connection while the client still sends,
-    // so the client can see a reset instead of the answer; the server's
-    // own count of 413s on the route says it answered.
+    // Over the routes' 6 MiB body limit: the declared length is refused
+    // before the body is read, and the answer says `Connection: close`.
+    // The server closes while the client still sends, so the client can
+    // see a reset instead of the answer; the server's own count of 413s on
+    // the route says it answered. The next request must not be sent on
+    // the closed connection.
     over.extend_from_slice(&[0u8; 1024 * 1024]);
     let refusals = || {
         let text = api.send(Method::GET, "/metrics", None, None).body;

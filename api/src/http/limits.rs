@@ -2,7 +2,9 @@
 //!
 //! * **Body size.** `api.max_body_size` (default 8 MiB: a 4 MiB payload in
 //!   base64 is 5.6 MiB, plus the JSON around it). Larger bodies get 413
-//!   `payload_too_large` before they are read whole.
+//!   `payload_too_large`: at once when their declared `Content-Length` is
+//!   over the limit, else as soon as what arrived passes it (see
+//!   [`super::json`]).
 //! * **Time.** A request not answered within `api.request_timeout` (default
 //!   30 s) gets 503 `timeout`; the handler's future is dropped, which
 //!   cancels whatever it was waiting for (a state change already handed to

@@ -1,6 +1,7 @@
 //! The HTTPS API: routes, shared state and the TLS listener.
 //!
-//! A request passes, outermost first: `no-store` on every answer → the
+//! A request passes, outermost first: `no-store` on every answer →
+//! `Connection: close` when the body was left unread ([`unread_body`]) → the
 //! request id and error rendering ([`request_id`]) → metrics by route
 //! template ([`metrics`]) → the request timeout and body limit
 //! ([`limits`]) → the router. Routes and the OpenAPI document come from
@@ -21,6 +22,7 @@ pub mod openapi;
 pub mod request_id;
 pub mod routes;
 pub mod server;
+pub mod unread_body;
 
 use std::sync::Arc;
 
@@ -102,6 +104,7 @@ pub fn router(state: AppState) -> Router {
             metrics::layer,
         ))
         .layer(middleware::from_fn(request_id::layer))
+        .layer(middleware::from_fn(unread_body::layer))
         .layer(middleware::map_response(no_store))
         .with_state(state)
 }

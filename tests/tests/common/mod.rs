@@ -261,6 +261,28 @@ pub fn https_exchange(
     versions: &[&'static rustls::SupportedProtocolVersion],
     half_close: bool,
 ) -> std::io::Result<(u16, String)> {
+    let text = https_raw(port, server_name, ca_pem, request, versions, half_close)?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other(format!("malformed response: {text:?}")))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
+    Ok((status, body.to_owned()))
+}
+
+/// Sends `request` on a fresh TLS connection and returns everything the
+/// server sent until it closed the connection, head included.
+pub fn https_raw(
+    port: u16,
+    server_name: &str,
+    ca_pem: &[u8],
+    request: &[u8],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    half_close: bool,
+) -> std::io::Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let mut roots = rustls::RootCertStore::empty();
@@ -296,16 +318,7 @@ pub fn https_exchange(
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !response.is_empty() => {}
             Err(e) => return Err(e),
         }
-        let text = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| std::io::Error::other(format!("malformed response: {text:?}")))?;
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
-        Ok((status, body.to_owned()))
+        Ok(String::from_utf8_lossy(&response).into_owned())
     })
 }
 
