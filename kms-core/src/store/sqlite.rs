@@ -771,7 +771,7 @@ const UPDATE_OBJECT_AUDITED: &str = "UPDATE objects SET revision = $3, object_ty
      (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
      SELECT $18, $19, $20, $21, $22, $23, $24, $25, $26, $27 WHERE changes() = 1";
 
-/// Most rows per multi-row audit insert: 10 parameters each, far below
+/// Most rows per multi-row audit insert: 9 parameters each, far below
 /// SQLite's 32,766-parameter limit.
 const AUDIT_CHUNK: usize = 128;
 
@@ -805,10 +805,10 @@ fn insert_audit_rows_sql(rows: usize) -> &'static str {
                 if n == 0 || (n > AUDIT_STEP && n % AUDIT_STEP != 0) {
                     return String::new();
                 }
-                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; n].join(", ");
+                let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; n].join(", ");
                 format!(
                     "INSERT INTO audit_entries (seq, time_us, actor, action, object, project, \
-                     result, source, prev_hash, hash) VALUES {values}"
+                     result, source, hash) VALUES {values}"
                 )
             })
             .collect()
@@ -819,8 +819,8 @@ fn insert_audit_rows_sql(rows: usize) -> &'static str {
 }
 
 const INSERT_AUDIT_ENTRY: &str = "INSERT INTO audit_entries \
-     (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     (seq, time_us, actor, action, object, project, result, source, hash) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// Inserts a name if new and returns its id either way (the no-op update
 /// makes `RETURNING` answer for an existing row too).
@@ -837,7 +837,8 @@ struct NameIds {
     source: Option<i64>,
 }
 
-/// Binds an `audit_entries` row: the record's numbers and hashes, its
+/// Binds an `audit_entries` row: the record's numbers and hash (the
+/// previous hash is not stored, see migration 0005), its
 /// strings as ids.
 fn bind_audit_entry<'q>(
     q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
@@ -852,7 +853,6 @@ fn bind_audit_entry<'q>(
         .bind(ids.project)
         .bind(ids.result)
         .bind(ids.source)
-        .bind(r.prev_hash.as_slice())
         .bind(r.hash.as_slice())
 }
 
