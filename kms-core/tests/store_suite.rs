@@ -748,6 +748,63 @@ async fn audit_chain_and_head(env: &mut Env) {
 /// Many audit records in one transaction (the key-use audit queue's shape)
 /// take the bulk path: chunked multi-row inserts on SQLite, arrays on
 /// PostgreSQL. Sizes straddle the chunk boundary; the chain stays intact.
+/// A record's previous hash is read from the record before it, not
+/// stored with it (SQLite migration 0005, PostgreSQL 0004); a deleted
+/// record still breaks the link at the record after it.
+async fn previous_hash_is_derived_not_stored(env: &mut Env) {
+    let s = &env.store;
+    let mut bulk = Transaction::new();
+    for i in 0..4 {
+        bulk = bulk.audit(event(&format!("key.use.{i}"), None));
+    }
+    s.commit(bulk).await.unwrap();
+    s.commit(Transaction::new().audit(event("key.encrypt", None)))
+        .await
+        .unwrap();
+    let records = all_audit(s).await;
+    assert_eq!(records.len(), 5);
+    assert_eq!(records[0].prev_hash, audit::GENESIS);
+    for pair in records.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+    assert_eq!(verify(s).await, 5);
+
+    let stored = match env.kind {
+        Kind::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&env.url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pragma_table_info('audit_entries') WHERE name = 'prev_hash'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            let _ = conn.close().await;
+            n
+        }
+        Kind::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&env.url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = \
+                 'audit_entries' AND column_name = 'prev_hash' AND table_schema = current_schema()",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            let _ = conn.close().await;
+            n
+        }
+    };
+    assert_eq!(stored, 0, "the previous hash is not stored");
+
+    env.raw("DELETE FROM audit_log WHERE seq = 3").await;
+    let records = all_audit(&env.store).await;
+    let head = env.store.audit_head().await.unwrap();
+    assert!(matches!(
+        audit::verify_chain(&chain(), &records, head.as_ref()),
+        Err(audit::AuditError::BrokenLink { seq: 4, .. })
+    ));
+}
+
 async fn bulk_audit_records(env: &mut Env) {
     let s = &env.store;
     let (_, p) = setup(s).await;
@@ -1437,18 +1494,14 @@ async fn audit_query_filters(env: &mut Env) {
         .unwrap();
     assert_eq!(found_seqs(&rest), found_seqs(&oldest[6..]));
 
-    // The migration's indexes exist, and SQLite's planner uses them, in
-    // order (no sort), through the `audit_log` view over `audit_entries`
-    // (migration 0004).
+    // The migration's indexes exist on `audit_entries`, behind the
+    // `audit_log` view (SQLite since migration 0004, PostgreSQL since its
+    // 0004), and SQLite's planner uses them, in order (no sort).
     let names = audit_indexes(env).await;
-    let expected = match env.kind {
-        Kind::Sqlite => [
-            "audit_entries_project_seq",
-            "audit_entries_project_object_seq",
-        ],
-        Kind::Postgres => ["audit_log_project_seq", "audit_log_project_object_seq"],
-    };
-    for index in expected {
+    for index in [
+        "audit_entries_project_seq",
+        "audit_entries_project_object_seq",
+    ] {
         assert!(names.iter().any(|n| n == index), "{index} in {names:?}");
     }
     if env.kind == Kind::Sqlite {
@@ -1507,7 +1560,7 @@ async fn audit_indexes(env: &Env) -> Vec<String> {
             let mut conn = sqlx::PgConnection::connect(&env.url).await.unwrap();
             let names = sqlx::query_scalar(
                 "SELECT indexname::text FROM pg_indexes \
-                 WHERE tablename = 'audit_log' AND schemaname = current_schema()",
+                 WHERE tablename = 'audit_entries' AND schemaname = current_schema()",
             )
             .fetch_all(&mut conn)
             .await
@@ -1566,6 +1619,7 @@ suite!(
     read_only_store,
     records_put_get_delete,
     audit_query_filters,
+    previous_hash_is_derived_not_stored,
 );
 
 // ---------------------------------------------------------------------------

@@ -486,24 +486,24 @@ const UPDATE_OBJECT: &str = "UPDATE objects SET revision = $3, object_type = $4,
      deactivation_date = $10, destroy_date = $11, last_change_date = $12, attributes = $13, \
      material = $14, kek_version = $15, mac = $16 \
      WHERE id = $1 AND project = $2 AND revision = $17";
-const INSERT_AUDIT: &str = "INSERT INTO audit_log \
-     (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const INSERT_AUDIT: &str = "INSERT INTO audit_entries \
+     (seq, time_us, actor, action, object, project, result, source, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /// Many audit records in one statement, one array per column.
-const INSERT_AUDIT_ARRAYS: &str = "INSERT INTO audit_log \
-     (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
+const INSERT_AUDIT_ARRAYS: &str = "INSERT INTO audit_entries \
+     (seq, time_us, actor, action, object, project, result, source, hash) \
      SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
-     $6::text[], $7::text[], $8::text[], $9::bytea[], $10::bytea[])";
+     $6::text[], $7::text[], $8::text[], $9::bytea[])";
 
 /// An object insert and its audit record, in one statement.
 const INSERT_OBJECT_AUDITED: &str = "WITH inserted AS (INSERT INTO objects (id, project, \
      revision, object_type, name, algorithm, state, initial_date, activation_date, \
      deactivation_date, destroy_date, last_change_date, attributes, material, kek_version, mac) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)) \
-     INSERT INTO audit_log \
-     (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
-     VALUES ($17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
+     INSERT INTO audit_entries \
+     (seq, time_us, actor, action, object, project, result, source, hash) \
+     VALUES ($17, $18, $19, $20, $21, $22, $23, $24, $25)";
 /// A conditional object update and its audit record, in one statement. The
 /// record is inserted only if the update changed a row, so 0 rows means a
 /// conflict.
@@ -512,12 +512,13 @@ const UPDATE_OBJECT_AUDITED: &str = "WITH updated AS (UPDATE objects SET revisio
      activation_date = $9, deactivation_date = $10, destroy_date = $11, \
      last_change_date = $12, attributes = $13, material = $14, kek_version = $15, mac = $16 \
      WHERE id = $1 AND project = $2 AND revision = $17 RETURNING 1) \
-     INSERT INTO audit_log \
-     (seq, time_us, actor, action, object, project, result, source, prev_hash, hash) \
-     SELECT $18, $19, $20, $21, $22, $23, $24, $25, $26, $27 \
+     INSERT INTO audit_entries \
+     (seq, time_us, actor, action, object, project, result, source, hash) \
+     SELECT $18, $19, $20, $21, $22, $23, $24, $25, $26 \
      WHERE EXISTS (SELECT 1 FROM updated)";
 
-/// Binds the 10 columns of an audit record, in [`AUDIT_COLUMNS`] order.
+/// Binds the 9 stored columns of an audit record: [`AUDIT_COLUMNS`] but
+/// `prev_hash`, which `audit_log` derives (migration 0004).
 fn bind_audit<'q>(q: PgQuery<'q>, r: &'q LinkedEvent<'q>) -> PgQuery<'q> {
     q.bind(r.seq)
         .bind(r.event.time_us)
@@ -527,7 +528,6 @@ fn bind_audit<'q>(q: PgQuery<'q>, r: &'q LinkedEvent<'q>) -> PgQuery<'q> {
         .bind(r.event.project.as_deref())
         .bind(r.event.result.as_str())
         .bind(r.event.source.as_deref())
-        .bind(r.prev_hash.as_slice())
         .bind(r.hash.as_slice())
 }
 
@@ -599,8 +599,6 @@ impl BatchConnection for PgWriter {
                         .map(|r| f(r.event))
                         .collect::<Vec<Option<&str>>>()
                 };
-                let prev_hashes: Vec<&[u8]> =
-                    records.iter().map(|r| r.prev_hash.as_slice()).collect();
                 let hashes: Vec<&[u8]> = records.iter().map(|r| r.hash.as_slice()).collect();
                 sqlx::query(INSERT_AUDIT_ARRAYS)
                     .bind(records.iter().map(|r| r.seq).collect::<Vec<_>>())
@@ -611,7 +609,6 @@ impl BatchConnection for PgWriter {
                     .bind(optional(|e| e.project.as_deref()))
                     .bind(text(|e| &e.result))
                     .bind(optional(|e| e.source.as_deref()))
-                    .bind(prev_hashes)
                     .bind(hashes)
                     .execute(&mut *conn)
                     .await
