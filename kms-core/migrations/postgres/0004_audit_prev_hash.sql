@@ -6,6 +6,10 @@
 -- they saw before; a record with no row before it shows the genesis hash,
 -- so a deleted record still reads as a broken link at the record after it.
 --
+-- PostgreSQL drops a column without rewriting the table: rows written
+-- before keep their bytes until the table is rewritten (VACUUM FULL);
+-- rows written after are smaller.
+--
 -- `audit_log` becomes a view over `audit_entries`. It stays automatically
 -- updatable for every column but `prev_hash`, which cannot be written.
 

@@ -14,6 +14,10 @@
 -- deleted record reads as a broken link at the record after it, as it did
 -- when the previous hash was stored.
 --
+-- Dropping the column rewrites `audit_entries` once, in this migration's
+-- transaction: an install with a long audit log takes that long to start
+-- the first time.
+--
 -- Single inserts through the view must name the previous hash they were
 -- linked to, and are refused if it is not the previous row's; an update
 -- cannot change `prev_hash`, since it is no longer stored.
