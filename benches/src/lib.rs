@@ -36,6 +36,11 @@
 //!
 //! The 0.80× target leaves about 70 µs per request for everything but the
 //! signature, so the ratio sits on its line (0.75–0.83 from run to run).
+//! A later profile (357 µs of server CPU per request) agreed: the
+//! signature 267–280 µs against raw aws-lc-rs's 274 µs, wake-ups and
+//! context switches about 15 µs, the audit record's SQLite work 8 µs
+//! (batches are small at 5,000 signatures a second), the rest the request
+//! path under the RSA arithmetic's cache pressure.
 //!
 //! p99 at 16 connections is not the server's own time: the route's
 //! latency histogram (`/metrics`) has 96% of signing requests under
@@ -54,10 +59,26 @@
 //!
 //! Measured and found not to help:
 //! - serving the signatures from a first-in-first-out pool of one thread
-//!   per core;
+//!   per core, at normal priority (ratio 0.67–0.71 against 0.71–0.74
+//!   inline in the same session) or at nice 10 (0.59–0.64);
+//! - `synchronous=NORMAL` for SQLite and a 20 ms audit gathering window,
+//!   alone or together: within the noise (RSA-2048 0.78–0.82 against
+//!   0.77–0.78, encrypt/whoami 0.69–0.73 against 0.70–0.74), and each
+//!   widens a loss window, so neither is used;
 //! - a fair semaphore around signing;
 //! - tokio's `event_interval` at 1, alone and together with no LIFO slot
 //!   (`--cfg tokio_unstable`): p99 5.15–5.73 ms.
+//!
+//! ## Reading the encrypt / whoami ratio of `api_load`
+//!
+//! Encrypt costs about 9–10 µs of server CPU more than `whoami` (24 against
+//! 15 µs at 64 connections). Builds with the audit write switched off
+//! showed where: without the SQLite insert of the key-use record, about
+//! 4–5 µs less; without the record at all, 5–6 µs less. The ratio reads
+//! 0.70 (0.697–0.698 in two full runs, 0.65–0.74 over a day) because that
+//! insert is most of the difference; AES-GCM itself is a fraction of a
+//! microsecond. Storing fewer bytes per record (no previous hash, 97
+//! instead of 130 bytes) made no difference measurable here.
 //!
 //! ## What made the common path cheaper
 //!
