@@ -239,29 +239,20 @@ pub fn https_get(
 ) -> std::io::Result<(u16, String)> {
     let request =
         format!("GET {path} HTTP/1.1\r\nHost: {server_name}\r\nConnection: close\r\n\r\n");
-    https_exchange(
+    let text = https_raw(
         port,
         server_name,
         ca_pem,
         request.as_bytes(),
         versions,
         false,
-    )
+    )?;
+    let (status, _, body) = split_response(&text)?;
+    Ok((status, body.to_owned()))
 }
 
-/// Sends `request` (a whole HTTP/1.1 request) over TLS and reads the answer
-/// to the end of the connection; with `half_close`, shuts the sending side
-/// (TLS close_notify, then TCP FIN) right after the request. Returns
-/// (status, body).
-pub fn https_exchange(
-    port: u16,
-    server_name: &str,
-    ca_pem: &[u8],
-    request: &[u8],
-    versions: &[&'static rustls::SupportedProtocolVersion],
-    half_close: bool,
-) -> std::io::Result<(u16, String)> {
-    let text = https_raw(port, server_name, ca_pem, request, versions, half_close)?;
+/// An HTTP/1.1 response as (status, head, body).
+pub fn split_response(text: &str) -> std::io::Result<(u16, &str, &str)> {
     let (head, body) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| std::io::Error::other(format!("malformed response: {text:?}")))?;
@@ -270,11 +261,13 @@ pub fn https_exchange(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))?;
-    Ok((status, body.to_owned()))
+    Ok((status, head, body))
 }
 
-/// Sends `request` on a fresh TLS connection and returns everything the
-/// server sent until it closed the connection, head included.
+/// Sends `request` (a whole HTTP/1.1 request) on a fresh TLS connection and
+/// returns everything the server sent until it closed the connection, head
+/// included; with `half_close`, shuts the sending side (TLS close_notify,
+/// then TCP FIN) right after the request.
 pub fn https_raw(
     port: u16,
     server_name: &str,
