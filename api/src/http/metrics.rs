@@ -11,15 +11,17 @@
 //! templates and fixed vocabularies only, so the series count is bounded.
 //! Handlers count key operations with [`Metrics::key_operation`].
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use kms_core::service::transit::KeyAlgorithm;
 use prometheus::{
-    Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 use super::{ApiError, AppState};
@@ -30,6 +32,10 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     key_operations: IntCounterVec,
+    /// `key_operations`' series by operation and algorithm, resolved on
+    /// first use: counting then costs one atomic add, where
+    /// `with_label_values` hashes both labels and takes a lock each time.
+    key_operation_series: Box<[OnceLock<IntCounter>]>,
     cache_hits: IntGauge,
     cache_misses: IntGauge,
     cache_entries: IntGauge,
@@ -74,6 +80,9 @@ impl Metrics {
             requests,
             latency,
             key_operations,
+            key_operation_series: (0..KeyOperation::ALL.len() * KeyAlgorithm::ALL.len())
+                .map(|_| OnceLock::new())
+                .collect(),
             cache_hits,
             cache_misses,
             cache_entries,
@@ -81,12 +90,18 @@ impl Metrics {
         }))
     }
 
-    /// Counts one key operation. `operation` and `algorithm` must come from
-    /// a fixed vocabulary (never from the request).
-    pub fn key_operation(&self, operation: &'static str, algorithm: &'static str) {
-        self.key_operations
-            .with_label_values(&[operation, algorithm])
-            .inc();
+    /// Counts one key operation.
+    pub fn key_operation(&self, operation: KeyOperation, algorithm: KeyAlgorithm) {
+        let labels = [operation.as_str(), algorithm.as_str()];
+        match self
+            .key_operation_series
+            .get(series_index(operation, algorithm))
+        {
+            Some(series) => series
+                .get_or_init(|| self.key_operations.with_label_values(&labels))
+                .inc(),
+            None => self.key_operations.with_label_values(&labels).inc(),
+        }
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -113,6 +128,58 @@ impl Metrics {
         });
         TextEncoder::new().encode_to_string(&self.registry.gather())
     }
+}
+
+/// A use of a key, as `strongroom_key_operations_total` counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOperation {
+    Encrypt,
+    Decrypt,
+    BatchEncrypt,
+    BatchDecrypt,
+    DataKey,
+    Rewrap,
+    Sign,
+    Verify,
+    Hmac,
+    HmacVerify,
+}
+
+impl KeyOperation {
+    pub const ALL: [KeyOperation; 10] = [
+        KeyOperation::Encrypt,
+        KeyOperation::Decrypt,
+        KeyOperation::BatchEncrypt,
+        KeyOperation::BatchDecrypt,
+        KeyOperation::DataKey,
+        KeyOperation::Rewrap,
+        KeyOperation::Sign,
+        KeyOperation::Verify,
+        KeyOperation::Hmac,
+        KeyOperation::HmacVerify,
+    ];
+
+    /// The `operation` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyOperation::Encrypt => "encrypt",
+            KeyOperation::Decrypt => "decrypt",
+            KeyOperation::BatchEncrypt => "batch-encrypt",
+            KeyOperation::BatchDecrypt => "batch-decrypt",
+            KeyOperation::DataKey => "data-key",
+            KeyOperation::Rewrap => "rewrap",
+            KeyOperation::Sign => "sign",
+            KeyOperation::Verify => "verify",
+            KeyOperation::Hmac => "hmac",
+            KeyOperation::HmacVerify => "hmac-verify",
+        }
+    }
+}
+
+/// Where a pair's series sits in [`Metrics::key_operation_series`]: the
+/// enums' declaration order, one row of algorithms per operation.
+fn series_index(operation: KeyOperation, algorithm: KeyAlgorithm) -> usize {
+    operation as usize * KeyAlgorithm::ALL.len() + algorithm as usize
 }
 
 /// Status codes as static labels (one allocation-free label per code).
@@ -190,5 +257,51 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             response
         }
         Err(e) => ApiError::internal("cannot render metrics", &e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_and_algorithm_has_its_own_series() {
+        for (i, op) in KeyOperation::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i, "KeyOperation::ALL is in declaration order");
+        }
+        for (i, alg) in KeyAlgorithm::ALL.iter().enumerate() {
+            assert_eq!(
+                *alg as usize, i,
+                "KeyAlgorithm::ALL is in declaration order"
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for op in KeyOperation::ALL {
+            for alg in KeyAlgorithm::ALL {
+                let i = series_index(op, alg);
+                assert!(i < KeyOperation::ALL.len() * KeyAlgorithm::ALL.len());
+                assert!(seen.insert(i), "{op:?} {alg:?} shares a series");
+            }
+        }
+    }
+
+    #[test]
+    fn key_operations_are_counted_by_their_labels() {
+        let metrics = Metrics::new().unwrap();
+        for _ in 0..3 {
+            metrics.key_operation(KeyOperation::Encrypt, KeyAlgorithm::Aes256Gcm);
+        }
+        metrics.key_operation(KeyOperation::HmacVerify, KeyAlgorithm::HmacSha512);
+        let text = TextEncoder::new()
+            .encode_to_string(&metrics.registry.gather())
+            .unwrap();
+        assert!(text.contains(
+            "strongroom_key_operations_total{algorithm=\"aes-256-gcm\",operation=\"encrypt\"} 3"
+        ));
+        assert!(text.contains(
+            "strongroom_key_operations_total{algorithm=\"hmac-sha512\",operation=\"hmac-verify\"} 1"
+        ));
+        // Series appear on first use only.
+        assert!(!text.contains("operation=\"sign\""));
     }
 }

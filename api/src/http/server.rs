@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -23,6 +22,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+use crate::http::auth::caller::PeerAddress;
 use crate::shutdown::{DRAIN_TIMEOUT, ShutdownSignal};
 
 /// Connection limits of a listener.
@@ -110,8 +110,9 @@ pub async fn serve(
                     return;
                 }
             };
+            let address = PeerAddress::new(peer);
             let service = router.map_request(move |mut request: axum::http::Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(address.clone());
                 request
             });
             let connection =

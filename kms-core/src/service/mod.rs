@@ -122,12 +122,10 @@ impl Actor {
         }
     }
 
-    /// [`new`](Self::new) with a name the caller keeps (a session's).
-    pub fn named(name: Arc<str>, source: Option<String>) -> Self {
-        Self {
-            name,
-            source: source.map(Arc::from),
-        }
+    /// [`new`](Self::new) with a name and source the caller keeps (a
+    /// session's name, a connection's address).
+    pub fn named(name: Arc<str>, source: Option<Arc<str>>) -> Self {
+        Self { name, source }
     }
 
     pub fn name(&self) -> &str {

@@ -26,7 +26,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use kms_core::ids::ProjectId;
@@ -43,7 +43,25 @@ use crate::http::{ApiError, AppState};
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub session: Arc<Session>,
-    pub peer: Option<IpAddr>,
+    pub peer: Option<PeerAddress>,
+}
+
+/// A connection's peer, as the listener puts it in each of the
+/// connection's requests. Audit records carry the address as text, which
+/// is formatted here once per connection rather than once per request.
+#[derive(Clone, Debug)]
+pub struct PeerAddress {
+    pub ip: IpAddr,
+    pub text: Arc<str>,
+}
+
+impl PeerAddress {
+    pub fn new(address: SocketAddr) -> Self {
+        Self {
+            ip: address.ip(),
+            text: Arc::from(address.ip().to_string()),
+        }
+    }
 }
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
@@ -67,19 +85,19 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 
 /// The peer's address (the listener puts it in every request).
 pub fn peer(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+    parts.extensions.get::<PeerAddress>().map(|p| p.ip)
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let peer = peer(parts);
+        let peer = parts.extensions.get::<PeerAddress>().cloned();
         let token = bearer(parts)?;
-        let session = state.auth.session(token, peer).await?;
+        let session = state
+            .auth
+            .session(token, peer.as_ref().map(|p| p.ip))
+            .await?;
         state.rate.identities.take(&session.identity.id)?;
         Ok(Self { session, peer })
     }
@@ -98,7 +116,7 @@ impl Caller {
     pub fn actor(&self) -> Actor {
         Actor::named(
             Arc::clone(&self.session.actor_name),
-            self.peer.map(|p| p.to_string()),
+            self.peer.as_ref().map(|p| Arc::clone(&p.text)),
         )
     }
 

@@ -9,6 +9,8 @@
 //! ciphertexts outlive rotations. Neither is trusted on its own: both are
 //! bound into the AES-GCM associated data by [`aad`].
 
+use std::fmt::Write as _;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
@@ -35,8 +37,8 @@ pub(super) fn encode(key: KeyId, version: u32, body: &[u8]) -> String {
     raw.extend_from_slice(body);
     let mut out = String::with_capacity(PREFIX.len() + 11 + raw.len().div_ceil(3) * 4);
     out.push_str(PREFIX);
-    out.push_str(&version.to_string());
-    out.push(':');
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{version}:");
     B64.encode_string(&raw, &mut out);
     out
 }

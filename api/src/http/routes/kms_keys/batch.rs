@@ -14,6 +14,7 @@ use super::{SecretText, authorize_key, count_use, decode, decode_opt, transit_er
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
+use crate::http::metrics::KeyOperation;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
@@ -159,7 +160,7 @@ pub async fn encrypt(
             error: Some(e.into()),
         },
     });
-    count_use(&state, project, id, "batch-encrypt").await;
+    count_use(&state, project, id, KeyOperation::BatchEncrypt).await;
     Ok(ApiJson(BatchEncryptResponse { results }))
 }
 
@@ -199,7 +200,7 @@ pub async fn decrypt(
             error: Some(e.into()),
         },
     });
-    count_use(&state, project, id, "batch-decrypt").await;
+    count_use(&state, project, id, KeyOperation::BatchDecrypt).await;
     Ok(ApiJson(BatchDecryptResponse { results }))
 }
 

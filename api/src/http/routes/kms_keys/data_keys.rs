@@ -12,6 +12,7 @@ use super::{SecretText, authorize_key, count_use, decode_opt, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
+use crate::http::metrics::KeyOperation;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
@@ -70,7 +71,7 @@ pub async fn generate(
         )
         .await
         .map_err(transit_error)?;
-    count_use(&state, project, id, "data-key").await;
+    count_use(&state, project, id, KeyOperation::DataKey).await;
     Ok(ApiJson(DataKeyResponse {
         plaintext: key
             .plaintext

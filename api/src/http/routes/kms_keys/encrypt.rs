@@ -12,6 +12,7 @@ use super::{SecretText, authorize_key, count_use, decode, decode_opt, transit_er
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
+use crate::http::metrics::KeyOperation;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
@@ -64,7 +65,7 @@ pub async fn encrypt(
         .encrypt(&caller.actor(), project, id, &plaintext, &context)
         .await
         .map_err(transit_error)?;
-    count_use(&state, project, id, "encrypt").await;
+    count_use(&state, project, id, KeyOperation::Encrypt).await;
     Ok(ApiJson(EncryptResponse { ciphertext }))
 }
 
@@ -88,7 +89,7 @@ pub async fn decrypt(
         .decrypt(&caller.actor(), project, id, &body.ciphertext, &context)
         .await
         .map_err(transit_error)?;
-    count_use(&state, project, id, "decrypt").await;
+    count_use(&state, project, id, KeyOperation::Decrypt).await;
     Ok(ApiJson(DecryptResponse {
         plaintext: SecretText::encode(plaintext.expose()),
     }))

@@ -11,6 +11,7 @@ use super::{authorize_key, count_use, decode, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
+use crate::http::metrics::KeyOperation;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
@@ -58,7 +59,7 @@ pub async fn hmac(
         .hmac(&caller.actor(), project, id, &data)
         .await
         .map_err(transit_error)?;
-    count_use(&state, project, id, "hmac").await;
+    count_use(&state, project, id, KeyOperation::Hmac).await;
     Ok(ApiJson(HmacResponse { mac }))
 }
 
@@ -81,6 +82,6 @@ pub async fn verify(
         .hmac_verify(&caller.actor(), project, id, &data, &body.mac)
         .await
         .map_err(transit_error)?;
-    count_use(&state, project, id, "hmac-verify").await;
+    count_use(&state, project, id, KeyOperation::HmacVerify).await;
     Ok(ApiJson(HmacVerifyResponse { mac_valid: valid }))
 }

@@ -58,6 +58,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::http::auth::{Action, Caller, Permission, Resource};
+use crate::http::metrics::KeyOperation;
 use crate::http::{ApiError, AppState};
 
 /// Largest request body these routes read: 4 MiB of payload in base64
@@ -252,9 +253,9 @@ pub async fn authorize_key(
 
 /// Counts a successful use of key `id` in `/metrics`, by the key's
 /// algorithm (a cache lookup: the key was just used).
-pub async fn count_use(state: &AppState, project: ProjectId, id: KeyId, operation: &'static str) {
+pub async fn count_use(state: &AppState, project: ProjectId, id: KeyId, operation: KeyOperation) {
     if let Ok(algorithm) = state.kms.transit().algorithm(project, id).await {
-        state.metrics.key_operation(operation, algorithm.as_str());
+        state.metrics.key_operation(operation, algorithm);
     }
 }
 

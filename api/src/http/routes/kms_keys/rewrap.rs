@@ -11,6 +11,7 @@ use super::{authorize_key, count_use, decode_opt, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath};
+use crate::http::metrics::KeyOperation;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
@@ -47,6 +48,6 @@ pub async fn rewrap(
         .rewrap(&caller.actor(), project, id, &body.ciphertext, &context)
         .await
         .map_err(transit_error)?;
-    count_use(&state, project, id, "rewrap").await;
+    count_use(&state, project, id, KeyOperation::Rewrap).await;
     Ok(ApiJson(RewrapResponse { ciphertext }))
 }

@@ -16,6 +16,7 @@ use super::{authorize_key, count_use, decode, encode, transit_error};
 use crate::http::auth::{Action, Caller};
 use crate::http::error::ErrorBody;
 use crate::http::json::{ApiJson, ApiPath, ApiQuery};
+use crate::http::metrics::KeyOperation;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
@@ -109,7 +110,7 @@ pub async fn sign(
         .sign(&caller.actor(), project, id, scheme, &data, body.is_digest)
         .await
         .map_err(transit_error)?;
-    count_use(&state, project, id, "sign").await;
+    count_use(&state, project, id, KeyOperation::Sign).await;
     Ok(ApiJson(SignResponse {
         signature: encode(&signed.signature),
         key_id,
@@ -148,7 +149,7 @@ pub async fn verify(
         )
         .await
         .map_err(transit_error)?;
-    count_use(&state, project, id, "verify").await;
+    count_use(&state, project, id, KeyOperation::Verify).await;
     Ok(ApiJson(VerifyResponse {
         signature_valid: valid,
         key_id,
