@@ -67,19 +67,42 @@
 //!   widens a loss window, so neither is used;
 //! - a fair semaphore around signing;
 //! - tokio's `event_interval` at 1, alone and together with no LIFO slot
-//!   (`--cfg tokio_unstable`): p99 5.15–5.73 ms.
+//!   (`--cfg tokio_unstable`): p99 5.15–5.73 ms;
+//! - yielding the core (`sched_yield`) after each RSA signature, so that a
+//!   client woken meanwhile runs at once instead of at the end of the
+//!   worker's slice: ratio 0.73–0.77 and p99 5.22–5.45 ms against
+//!   0.74–0.81 and 5.39–5.97 ms without, three alternating rounds each.
+//!
+//! Per request at 16 connections (CPU time of each process over the
+//! middle of a run, the machine 0.0–0.3% idle): the server 336–370 µs,
+//! the load client 23–29 µs. Raw aws-lc-rs needs 272–305 µs a signature
+//! per core, so the 0.80× line leaves about 70 µs a request for the client
+//! and everything the server does besides the signature; six runs
+//! measured 65–101 µs (ratio 0.81 at 65, 0.74 at 101).
 //!
 //! ## Reading the encrypt / whoami ratio of `api_load`
 //!
-//! Encrypt costs about 9–10 µs of server CPU more than `whoami` (24 against
-//! 15 µs at 64 connections). Builds with the audit write switched off
+//! Encrypt costs about 9 µs of server CPU more than `whoami` (25.5
+//! against 16 µs at 64 connections), and about 1 µs more of the client's
+//! (9.6 against 8.7 µs). Builds with the audit write switched off
 //! showed where: without the SQLite insert of the key-use record, about
-//! 4–5 µs less; without the record at all, 5–6 µs less. The ratio reads
-//! 0.70 (0.697–0.698 in two full runs, 0.65–0.74 over a day) because that
-//! insert is most of the difference; AES-GCM itself is a fraction of a
-//! microsecond. Storing fewer bytes per record (no previous hash, 97
-//! instead of 130 bytes) made no difference measurable here.
+//! 4–5 µs less; without the record at all, 5–6 µs less. The rest is the
+//! handler (body, JSON, two cache lookups, AES-GCM, the envelope), each
+//! piece a fraction of a microsecond. Storing fewer bytes per record (no
+//! previous hash, 97 instead of 130 bytes) made no difference measurable
+//! here, and neither did larger pages (8 and 16 KiB: encrypt 1–3 µs
+//! slower, a commit writes as many frames, each larger).
 //!
+//! The ratio sits on its line. It read 0.70 in full runs (0.65–0.74 over
+//! a day) before the key-operation counter and the audit source stopped
+//! costing a label hash and an address format per request (0.45 µs less
+//! server CPU per encrypt). Since then, with both sides measured
+//! interleaved (`--rounds`), full runs read 0.733, 0.660 and 0.716, and
+//! eleven fresh server instances measured one by one 0.685–0.761 (0.72
+//! typical). Within one run the rounds agree to about 0.02; between
+//! server instances the spread is wider, from whoami and encrypt each
+//! varying by ±4% on this machine.
+
 //! ## What made the common path cheaper
 //!
 //! Measured as server CPU per request under `whoami` and `encrypt` load,
