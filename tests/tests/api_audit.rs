@@ -101,6 +101,7 @@ fn queries_filter_page_and_export() {
     assert_eq!(found[0]["action"], "record.put");
     assert_eq!(found[0]["actor"], format!("identity:{admin_id}"));
     assert_eq!(found[0]["result"], "success");
+    assert_eq!(found[0]["source"], "127.0.0.1");
     let (_, n) = logs(&api, &admin, &p, &format!("keyId=api-membership/{second}"));
     assert_eq!(n, 1);
 
@@ -382,9 +383,11 @@ fn key_uses_are_found_by_key_id() {
         &format!("keyId={k}&action=transit.encrypt"),
     );
     assert_eq!(n, 3, "{found:?}");
+    // The source is the connection's peer (formatted once per connection).
     assert!(found.iter().all(|r| r["objectId"] == k.as_str()
         && r["action"] == "transit.encrypt"
-        && r["result"] == "success"));
+        && r["result"] == "success"
+        && r["source"] == "127.0.0.1"));
     let (found, _) = logs(&api, &admin, &p, &format!("keyId={k}&action=transit.*"));
     assert!(
         found.iter().any(|r| r["action"] == "transit.key.create"),
