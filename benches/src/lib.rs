@@ -77,8 +77,9 @@
 //! middle of a run, the machine 0.0–0.3% idle): the server 336–370 µs,
 //! the load client 23–29 µs. Raw aws-lc-rs needs 272–305 µs a signature
 //! per core, so the 0.80× line leaves about 70 µs a request for the client
-//! and everything the server does besides the signature; six runs
-//! measured 65–101 µs (ratio 0.81 at 65, 0.74 at 101).
+//! and everything the server does besides the signature; six runs (the
+//! `sched_yield` rounds above, both ways) measured 65–102 µs (ratio 0.81
+//! at 65, 0.73 at 102).
 //!
 //! ## Reading the encrypt / whoami ratio of `api_load`
 //!
