@@ -177,9 +177,15 @@ impl KeyOperation {
 }
 
 /// Where a pair's series sits in [`Metrics::key_operation_series`]: the
-/// enums' declaration order, one row of algorithms per operation.
+/// enums' declaration order, one row of algorithms per operation. A
+/// variant missing from its `ALL` gets no slot (`usize::MAX`, which
+/// `get` refuses), rather than another pair's.
 fn series_index(operation: KeyOperation, algorithm: KeyAlgorithm) -> usize {
-    operation as usize * KeyAlgorithm::ALL.len() + algorithm as usize
+    let (op, alg) = (operation as usize, algorithm as usize);
+    if op >= KeyOperation::ALL.len() || alg >= KeyAlgorithm::ALL.len() {
+        return usize::MAX;
+    }
+    op * KeyAlgorithm::ALL.len() + alg
 }
 
 /// Status codes as static labels (one allocation-free label per code).
