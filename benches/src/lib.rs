@@ -100,9 +100,9 @@
 //! server CPU per encrypt). Since then, with both sides measured
 //! interleaved (`--rounds`), full runs read 0.733, 0.660 and 0.716, and
 //! eleven fresh server instances measured one by one 0.685–0.761 (0.72
-//! typical). Within one run the rounds agree to about 0.02; between
-//! server instances the spread is wider, from whoami and encrypt each
-//! varying by ±4% on this machine.
+//! typical). Within one run the rounds agreed to within 0.017 and 0.047;
+//! between server instances the spread is wider, from whoami and encrypt
+//! each varying by ±4% on this machine.
 
 //! ## What made the common path cheaper
 //!
