@@ -499,6 +499,27 @@ fn an_answer_that_leaves_the_body_unread_says_connection_close() {
     );
 }
 
+/// A body refused for its declared length is still read to its end
+/// before the server closes (it lingers), so the client gets the 413 and
+/// not a reset, whatever the body's size: refused at once, the client
+/// would still be sending when the server closed.
+#[test]
+fn a_refused_body_is_answered_not_reset() {
+    let api = Api::start(&[("STRONGROOM_API_MAX_BODY_SIZE", "65536")]);
+    let admin = api.admin_token();
+    for size in [70_000, 1 << 20, 5 << 20] {
+        for _ in 0..3 {
+            let body = json!({"name": "x".repeat(size)});
+            assert_error(
+                &api.post("/api/v1/identities", &admin, body),
+                413,
+                "payload_too_large",
+            );
+        }
+    }
+    assert_eq!(api.get("/api/v1/projects", &admin).status, 200);
+}
+
 #[test]
 fn limits_rate_and_body_size() {
     let api = Api::start(&[

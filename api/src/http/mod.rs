@@ -17,6 +17,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod limits;
+pub mod linger;
 pub mod metrics;
 pub mod openapi;
 pub mod request_id;

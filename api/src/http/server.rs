@@ -23,6 +23,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::http::auth::caller::PeerAddress;
+use crate::http::linger::Lingering;
 use crate::shutdown::{DRAIN_TIMEOUT, ShutdownSignal};
 
 /// Connection limits of a listener.
@@ -115,8 +116,10 @@ pub async fn serve(
                 request.extensions_mut().insert(address.clone());
                 request
             });
-            let connection =
-                builder.serve_connection(TokioIo::new(tls), TowerToHyperService::new(service));
+            let connection = builder.serve_connection(
+                TokioIo::new(Lingering::new(tls)),
+                TowerToHyperService::new(service),
+            );
             if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
