@@ -184,15 +184,20 @@ mod tests {
         assert!(matches!(server.state, State::Closed));
     }
 
+    /// Shuts `server` down, failing the test with `why` if that never ends.
+    async fn shut_down<IO: AsyncRead + AsyncWrite + Unpin>(server: &mut Lingering<IO>, why: &str) {
+        tokio::time::timeout(Duration::from_secs(30), server.shutdown())
+            .await
+            .expect(why)
+            .unwrap();
+        assert!(matches!(server.state, State::Closed));
+    }
+
     #[tokio::test]
     async fn a_client_that_never_closes_is_let_go_at_the_deadline() {
         let (server, _client) = duplex(1024);
         let mut server = Lingering::with_limits(server, Duration::from_millis(50), LINGER_BYTES);
-        tokio::time::timeout(Duration::from_secs(30), server.shutdown())
-            .await
-            .expect("the shutdown ends at the deadline")
-            .unwrap();
-        assert!(matches!(server.state, State::Closed));
+        shut_down(&mut server, "the shutdown ends at the deadline").await;
     }
 
     #[tokio::test]
@@ -204,11 +209,7 @@ mod tests {
             let chunk = vec![0u8; 16 * 1024];
             while client.write_all(&chunk).await.is_ok() {}
         });
-        tokio::time::timeout(Duration::from_secs(30), server.shutdown())
-            .await
-            .expect("the shutdown ends after the byte bound")
-            .unwrap();
-        assert!(matches!(server.state, State::Closed));
+        shut_down(&mut server, "the shutdown ends after the byte bound").await;
         drop(server);
         sender.await.unwrap();
     }
