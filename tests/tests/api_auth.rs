@@ -431,7 +431,6 @@ fn role_matrix_and_cross_project_isolation() {
 fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
     let api = Api::start(&[]);
     let b = &api.bootstrap;
-    let ca = std::fs::read(b["caCertificate"].as_str().unwrap()).unwrap();
     let body = json!({
         "clientId": b["identityClientId"],
         "clientSecret": b["identityClientSecret"],
@@ -443,16 +442,7 @@ fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
          Connection: close\r\n\r\n{body}",
         body.len()
     );
-    let port = common::port_of(b);
-    let response = common::https_raw(
-        port,
-        "localhost",
-        &ca,
-        request.as_bytes(),
-        common::TLS_ANY,
-        true,
-    )
-    .unwrap();
+    let response = api.raw(&request, true);
     let (status, _, answer) = common::split_response(&response).unwrap();
     assert_eq!(status, 200, "{answer}");
     let answer: Value = serde_json::from_str(answer).unwrap();
@@ -469,9 +459,6 @@ fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
 #[test]
 fn an_answer_that_leaves_the_body_unread_says_connection_close() {
     let api = Api::start(&[]);
-    let b = &api.bootstrap;
-    let ca = std::fs::read(b["caCertificate"].as_str().unwrap()).unwrap();
-    let port = common::port_of(b);
     // Headers only; the declared body is over the limit, so the server
     // answers without waiting for it.
     let request = format!(
@@ -480,15 +467,7 @@ fn an_answer_that_leaves_the_body_unread_says_connection_close() {
          Content-Length: 100000000\r\n\r\n",
         api.admin_token()
     );
-    let response = common::https_raw(
-        port,
-        "localhost",
-        &ca,
-        request.as_bytes(),
-        common::TLS_ANY,
-        false,
-    )
-    .unwrap();
+    let response = api.raw(&request, false);
     let (_, head, _) = common::split_response(&response).unwrap();
     let head = head.to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 413 "), "{response}");

@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
+use zeroize::Zeroizing;
 
 /// Longest a closed connection keeps reading.
 pub const LINGER: Duration = Duration::from_secs(2);
@@ -81,12 +82,14 @@ impl<IO: AsyncRead + Unpin> Lingering<IO> {
         let State::Draining { deadline, left } = &mut self.state else {
             return Poll::Ready(());
         };
-        let mut scratch = [0u8; 8 * 1024];
+        // What is discarded may be a refused plaintext: wiped, not left on
+        // the stack.
+        let mut scratch = Zeroizing::new([0u8; 8 * 1024]);
         loop {
             if *left == 0 || deadline.as_mut().poll(cx).is_ready() {
                 break;
             }
-            let mut buf = ReadBuf::new(&mut scratch);
+            let mut buf = ReadBuf::new(scratch.as_mut_slice());
             match Pin::new(&mut self.inner).poll_read(cx, &mut buf) {
                 Poll::Pending => return Poll::Pending,
                 // End of stream, or a stream that failed: nothing more to wait for.

@@ -710,18 +710,24 @@ fn load_average() -> String {
 
 // ---------------------------------------------------------------- main
 
-/// One workload at one concurrency, over every round.
-struct Row {
+/// One workload at one concurrency, while the rounds run.
+struct Cell {
     workload: Workload,
     concurrency: usize,
     request: Request,
     sample: Sample,
+}
+
+/// A cell's figures over all its rounds, as the table prints them.
+struct Row {
+    workload: Workload,
+    concurrency: usize,
     m: Measured,
 }
 
-/// One raw baseline (P-256 or RSA-2048, on 1 or 2 threads), over every
-/// round.
-struct RawRow {
+/// One raw baseline (P-256 or RSA-2048, on 1 or 2 threads), while the
+/// rounds run.
+struct RawCell {
     workload: Workload,
     threads: usize,
     signer: Arc<RawSigner>,
@@ -820,17 +826,16 @@ async fn run() -> Result<(), BoxError> {
             measure(&target, request, top, warm / 2).await;
         }
     }
-    let mut rows = Vec::new();
+    let mut cells = Vec::new();
     for (workload, p) in &prepared {
         match p {
             Prepared::Ready(request) => {
                 for &concurrency in &args.concurrency {
-                    rows.push(Row {
+                    cells.push(Cell {
                         workload: *workload,
                         concurrency,
                         request: request.clone(),
                         sample: Sample::default(),
-                        m: Sample::default().summary(),
                     });
                 }
             }
@@ -842,7 +847,7 @@ async fn run() -> Result<(), BoxError> {
         if args.workloads.contains(&workload) {
             let signer = RawSigner::new(rsa)?;
             for threads in [1usize, 2] {
-                raw.push(RawRow {
+                raw.push(RawCell {
                     workload,
                     threads,
                     signer: Arc::clone(&signer),
@@ -860,13 +865,13 @@ async fn run() -> Result<(), BoxError> {
     // is idle.
     let slice = duration / args.rounds;
     for round in 1..=args.rounds {
-        for row in &mut rows {
-            let s = measure(&target, &row.request, row.concurrency, slice).await;
+        for cell in &mut cells {
+            let s = measure(&target, &cell.request, cell.concurrency, slice).await;
             let m = s.summary();
             eprintln!(
                 "{} × {} (round {round}/{}): {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} errors (load {})",
-                row.workload.name(),
-                row.concurrency,
+                cell.workload.name(),
+                cell.concurrency,
                 args.rounds,
                 m.rate,
                 m.p50_ms,
@@ -874,7 +879,7 @@ async fn run() -> Result<(), BoxError> {
                 m.errors,
                 load_average()
             );
-            row.sample.merge(s);
+            cell.sample.merge(s);
         }
         for r in &mut raw {
             let (signatures, ran) = raw_signatures(&r.signer, r.threads, slice);
@@ -894,9 +899,14 @@ async fn run() -> Result<(), BoxError> {
         }
     }
     drop(server);
-    for row in &mut rows {
-        row.m = row.sample.summary();
-    }
+    let rows: Vec<Row> = cells
+        .iter()
+        .map(|c| Row {
+            workload: c.workload,
+            concurrency: c.concurrency,
+            m: c.sample.summary(),
+        })
+        .collect();
     let raw: Vec<(Workload, usize, f64)> = raw
         .iter()
         .map(|r| (r.workload, r.threads, rate(r.signatures, r.ran)))

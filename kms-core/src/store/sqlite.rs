@@ -838,8 +838,7 @@ struct NameIds {
 }
 
 /// Binds an `audit_entries` row: the record's numbers and hash (the
-/// previous hash is not stored, see migration 0005), its
-/// strings as ids.
+/// previous hash is not stored, see migration 0005), its strings as ids.
 fn bind_audit_entry<'q>(
     q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     r: &'q LinkedEvent<'q>,

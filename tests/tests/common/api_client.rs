@@ -85,6 +85,22 @@ impl Api {
         }
     }
 
+    /// Sends `request`, a whole HTTP/1.1 request, on a TLS connection of
+    /// its own and returns all the server sent until it closed (see
+    /// [`super::https_raw`]).
+    pub fn raw(&self, request: &str, half_close: bool) -> String {
+        let ca = std::fs::read(self.bootstrap["caCertificate"].as_str().unwrap()).unwrap();
+        super::https_raw(
+            super::port_of(&self.bootstrap),
+            "localhost",
+            &ca,
+            request.as_bytes(),
+            super::TLS_ANY,
+            half_close,
+        )
+        .unwrap()
+    }
+
     pub fn send(
         &self,
         method: Method,
