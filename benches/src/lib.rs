@@ -42,20 +42,26 @@
 //! (batches are small at 5,000 signatures a second), the rest the request
 //! path under the RSA arithmetic's cache pressure.
 //!
-//! p99 at 16 connections is not the server's own time: the route's
-//! latency histogram (`/metrics`) has 96% of signing requests under
-//! 0.5 ms from the first middleware to the answer. The rest is waiting
-//! for a core. Little's law fixes the mean at 16 ÷ requests/s, about
-//! 2.8 ms, and the client sees an almost flat spread around it (p1 0.37 ms,
-//! p10 1.8, p50 2.9, p90 4.3, p99 5.1–5.8 ms). Our reading of that spread:
+//! p99 at 16 connections is not the server's own time. Little's law fixes
+//! the mean at 16 ÷ requests/s, about 3 ms, and the client sees an almost
+//! flat spread around it (p1 0.4 ms, p10 1.9, p50 3.1, p90 4.5, p99
+//! 5.8–6.1 ms). A diagnostic build split each request on one clock: the
+//! client stamped its write and its read of the answer, and the handler
+//! stamped its start and end into a header. Over about 20,000 requests
+//! per run:
 //!
-//! - each tokio worker serves its own queue of ready connections, so a
-//!   request's wait depends on which queue it joined (a first-in-first-out
-//!   order within each queue did not narrow it, see below);
-//! - the load client shares the cores, and once woken it can wait for a
-//!   signing worker's time slice to end (about 1.4 ms on this kernel)
-//!   before it reads an answer. With the client's threads given a 0.1 ms
-//!   slice (`sched_setattr`, Linux 6.12 and later), p99 fell to 5.2–5.4 ms.
+//! - before the handler starts (the request waits in its socket or in a
+//!   tokio queue): p10 1.5, p50 2.7, p90 4.1, p99 4.7–5.0 ms. Requests
+//!   start far from the order they were sent in: on average 2.4 requests
+//!   sent later start earlier (p90 7). All 16 connections see the same
+//!   spread (mean 3.13–3.21 ms each), so it is the order of requests, not
+//!   an unlucky connection;
+//! - the handler, signature included: p50 0.30, p99 0.65 ms;
+//! - from the handler's end to the client's read: p50 0.05 ms, but 1% of
+//!   answers wait 2.0–2.5 ms, the load client's thread waiting for a core
+//!   (the two signing workers are always runnable). With the client's
+//!   threads given a 0.1 ms slice (`sched_setattr`, Linux 6.12 and later),
+//!   p99 fell to 5.2–5.4 ms.
 //!
 //! Measured and found not to help:
 //! - serving the signatures from a first-in-first-out pool of one thread
@@ -71,7 +77,25 @@
 //! - yielding the core (`sched_yield`) after each RSA signature, so that a
 //!   client woken meanwhile runs at once instead of at the end of the
 //!   worker's slice: ratio 0.73–0.77 and p99 5.22–5.45 ms against
-//!   0.74–0.81 and 5.39–5.97 ms without, three alternating rounds each.
+//!   0.74–0.81 and 5.39–5.97 ms without, three alternating rounds each;
+//! - putting the signatures back in the order requests were sent, with
+//!   the split above watching (two runs each, p99 against 5.96–6.36 ms
+//!   for the shipped build in the same hour):
+//!   - yielding to tokio once before signing, so that a signature waits
+//!     behind the requests already read: 0.9–2.0 requests overtaken on
+//!     average, p99 5.48–5.93 ms;
+//!   - that, with no LIFO slot (`--cfg tokio_unstable`): p99 5.30–5.78 ms;
+//!     no LIFO slot and `event_interval` 1 without the yield: 6.12–6.44;
+//!   - a first-in-first-out semaphore of two permits around signing,
+//!     with and without `event_interval` 1: p99 5.43–6.13 ms;
+//!   - one current-thread runtime per core, connections to the less
+//!     loaded one: p99 15–16 ms (our reading: a connection's requests
+//!     can no longer be taken up by the other core while theirs signs);
+//! - three and four tokio workers on the two cores: p99 7.1–7.6 and
+//!   10.2–10.5 ms, against 5.29–5.46 with two in the same minutes;
+//! - a 0.1 or 0.3 ms slice for the server's workers (`sched_setattr`), so
+//!   that a woken client waits less for them: p99 5.37–5.83 ms, and the
+//!   1% of answers that wait 2 ms for the client stayed.
 //!
 //! Per request at 16 connections (CPU time of each process over the
 //! middle of a run, the machine 0.0–0.3% idle): the server 336–370 µs,
