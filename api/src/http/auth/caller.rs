@@ -83,16 +83,16 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// The peer's address (the listener puts it in every request).
-pub fn peer(parts: &Parts) -> Option<IpAddr> {
-    parts.extensions.get::<PeerAddress>().map(|p| p.ip)
+/// The connection's peer (the listener puts it in every request).
+fn peer(parts: &Parts) -> Option<&PeerAddress> {
+    parts.extensions.get::<PeerAddress>()
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let peer = parts.extensions.get::<PeerAddress>().cloned();
+        let peer = peer(parts).cloned();
         let token = bearer(parts)?;
         let session = state
             .auth
@@ -264,6 +264,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(peer(parts)))
+        Ok(Self(peer(parts).map(|p| p.ip)))
     }
 }
