@@ -63,6 +63,23 @@
 //!   threads given a 0.1 ms slice (`sched_setattr`, Linux 6.12 and later),
 //!   p99 fell to 5.2–5.4 ms.
 //!
+//! Both are now addressed:
+//! - `api_load` gives its own threads a 100 µs slice once the server runs
+//!   (`--client-slice-us`; [`short_scheduler_slice`]), so that what it
+//!   measures is the server's latency and not its own wait for a core;
+//! - an RSA signature first yields once to tokio (`sign_in_turn` in
+//!   `kms-core`'s `service::keys`), which runs a yielded task again only
+//!   after its next poll of the network: requests already read go first,
+//!   and signatures start in about the order their requests arrived.
+//!   Measured in one session with the short-slice client, four
+//!   alternating server instances each (2 × 3 s rounds): p99 at 16
+//!   connections 4.78–5.39 ms against 5.14–5.45 without the yield, and at
+//!   64 connections 16.9–18.0 ms against 19.4–20.3. The ratio to raw
+//!   signing read 0.74–0.78 against 0.76–0.78 at 16 connections and
+//!   0.77–0.80 against 0.76–0.79 at 64, the two slower instances with the
+//!   yield being slower throughout. It costs a task poll and a poll of the
+//!   network per RSA signature.
+//!
 //! Measured and found not to help:
 //! - serving the signatures from a first-in-first-out pool of one thread
 //!   per core, at normal priority (ratio 0.67–0.71 against 0.71–0.74
@@ -80,10 +97,9 @@
 //!   0.74–0.81 and 5.39–5.97 ms without, three alternating rounds each;
 //! - putting the signatures back in the order requests were sent, with
 //!   the split above watching (two runs each, p99 against 5.96–6.36 ms
-//!   for the shipped build in the same hour):
-//!   - yielding to tokio once before signing, so that a signature waits
-//!     behind the requests already read: 0.9–2.0 requests overtaken on
-//!     average, p99 5.48–5.93 ms;
+//!   for the build of the time in the same hour):
+//!   - yielding to tokio once before signing (since shipped, above): 0.9–2.0
+//!     requests overtaken on average instead of 2.4, p99 5.48–5.93 ms;
 //!   - that, with no LIFO slot (`--cfg tokio_unstable`): p99 5.30–5.78 ms;
 //!     no LIFO slot and `event_interval` 1 without the yield: 6.12–6.44;
 //!   - a first-in-first-out semaphore of two permits around signing,
@@ -325,6 +341,86 @@ pub fn wait_ready(child: &mut std::process::Child) -> Result<(), String> {
     });
     rx.recv_timeout(std::time::Duration::from_secs(120))
         .map_err(|_| "strongroom did not become ready within 120 s".to_owned())
+}
+
+/// Asks Linux (6.12 or later) to give every thread of this process a
+/// scheduler slice of `slice`, and returns how many threads took it.
+///
+/// A load client shares the machine's cores with the server it measures.
+/// When an answer arrives while both cores run server work (RSA signing
+/// keeps them busy), the default slice lets the client's thread wait up to
+/// a few milliseconds for a core before it reads the answer, and that wait
+/// would count as the server's latency. With a short slice the kernel lets
+/// a woken client run at once; the client uses no more processor time.
+/// Threads started later inherit it from the thread that starts them, so
+/// call this after starting any server process, which must keep the
+/// default.
+pub fn short_scheduler_slice(slice: std::time::Duration) -> Result<usize, String> {
+    let nanos = u64::try_from(slice.as_nanos()).map_err(|_| "slice too long".to_owned())?;
+    let tasks =
+        std::fs::read_dir("/proc/self/task").map_err(|e| format!("/proc/self/task: {e}"))?;
+    let mut set = 0;
+    for task in tasks.flatten() {
+        let Some(tid) = task
+            .file_name()
+            .to_str()
+            .and_then(|t| t.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        set_slice(tid, nanos)?;
+        set += 1;
+    }
+    Ok(set)
+}
+
+/// The kernel's `struct sched_attr` (`SCHED_ATTR_SIZE_VER1`).
+#[repr(C)]
+struct SchedAttr {
+    size: u32,
+    policy: u32,
+    flags: u64,
+    nice: i32,
+    priority: u32,
+    runtime: u64,
+    deadline: u64,
+    period: u64,
+    util_min: u32,
+    util_max: u32,
+}
+
+fn set_slice(tid: i32, nanos: u64) -> Result<(), String> {
+    // SAFETY (FFI: libc has no wrapper for sched_setattr): getpriority only
+    // reads; sched_setattr reads `attr`, a live, initialised struct of the
+    // size it is told, and changes nothing of ours.
+    let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t) };
+    let attr = SchedAttr {
+        size: std::mem::size_of::<SchedAttr>() as u32,
+        policy: libc::SCHED_OTHER as u32,
+        flags: 0,
+        nice,
+        priority: 0,
+        runtime: nanos,
+        deadline: 0,
+        period: 0,
+        util_min: 0,
+        util_max: 0,
+    };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_sched_setattr,
+            tid,
+            &attr as *const SchedAttr,
+            0u32,
+        )
+    };
+    if rc != 0 {
+        return Err(format!(
+            "sched_setattr: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
 }
 
 /// The resident memory of process `pid` in MiB (`VmRSS`), 0 if unreadable.

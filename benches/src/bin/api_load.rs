@@ -47,7 +47,11 @@
 //!
 //! Client and server share the machine's cores, so every HTTPS number
 //! also pays for the client's TLS and JSON work; the load average is
-//! printed for context.
+//! printed for context. Once the server runs, the client's threads ask
+//! Linux for a 100 µs scheduler slice (`--client-slice-us`, 0 for the
+//! kernel's default; Linux 6.12 and later), so that an answer is read when
+//! it arrives rather than when a server thread's slice ends: the latency
+//! measured is then the server's, not the client's wait for a core.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -114,6 +118,9 @@ struct Args {
     concurrency: Vec<usize>,
     rounds: u32,
     binary: PathBuf,
+    /// The scheduler slice asked for the client's threads; zero keeps the
+    /// kernel's default.
+    client_slice: Duration,
 }
 
 impl Args {
@@ -127,6 +134,7 @@ impl Args {
             binary: std::env::current_exe()
                 .map(|p| p.with_file_name("strongroom"))
                 .unwrap_or_else(|_| PathBuf::from("strongroom")),
+            client_slice: Duration::from_micros(100),
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -147,6 +155,14 @@ impl Args {
                         .parse()
                         .ok()
                         .filter(|n| (1..=100).contains(n))
+                        .unwrap_or_else(|| usage(&flag));
+                }
+                "--client-slice-us" => {
+                    args.client_slice = value
+                        .parse()
+                        .ok()
+                        .filter(|us| *us <= 100_000)
+                        .map(Duration::from_micros)
                         .unwrap_or_else(|| usage(&flag));
                 }
                 "--url" => args.url = Some(value.trim_end_matches('/').to_owned()),
@@ -192,11 +208,28 @@ fn usage(flag: &str) -> ! {
     eprintln!(
         "usage: api_load [--seconds S] [--url URL] [--binary PATH-TO-strongroom]\n\
          \x20               [--workloads whoami,encrypt,sign-p256,sign-rsa,verify-p256]\n\
-         \x20               [--concurrency 1,16,64] [--rounds 3]\n\
+         \x20               [--concurrency 1,16,64] [--rounds 3] [--client-slice-us 100]\n\
          With --url: STRONGROOM_CA_CERT, STRONGROOM_TOKEN or STRONGROOM_CLIENT_ID and\n\
          STRONGROOM_CLIENT_SECRET, and STRONGROOM_PROJECT_ID (for the key workloads)."
     );
     std::process::exit(2)
+}
+
+/// Gives the client's threads a short scheduler slice (see
+/// [`benches::short_scheduler_slice`]), after the server has started with
+/// the default one, and says what it did.
+fn client_slice(slice: Duration) {
+    if slice.is_zero() {
+        println!("client threads: the kernel's default scheduler slice");
+        return;
+    }
+    match benches::short_scheduler_slice(slice) {
+        Ok(n) => println!(
+            "client threads: a {} µs scheduler slice ({n} threads), so answers are read as they arrive",
+            slice.as_micros()
+        ),
+        Err(e) => println!("client threads: the kernel's default scheduler slice ({e})"),
+    }
 }
 
 // ---------------------------------------------------------------- server
@@ -819,6 +852,7 @@ async fn run() -> Result<(), BoxError> {
         }
     };
     let target = Arc::new(target);
+    client_slice(args.client_slice);
 
     let prepared = prepare(&target, &args.workloads).await;
     // Warm-up, discarded: the server's caches, allocator and the CPU

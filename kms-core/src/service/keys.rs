@@ -2,9 +2,10 @@
 
 use time::OffsetDateTime;
 
+use crate::crypto::CryptoError;
 use crate::crypto::aead::{AeadAlgorithm, AeadKey};
 use crate::crypto::hmac::{HmacAlgorithm, HmacKey};
-use crate::crypto::signature::{SigningKey, VerifyingKey};
+use crate::crypto::signature::{KeyType, SignatureScheme, SigningKey, VerifyingKey};
 use crate::error::{Error, Result};
 use crate::ids::{ObjectId, ProjectId};
 use crate::lifecycle::{self, Operation, State};
@@ -167,5 +168,82 @@ impl UsableKey {
 impl std::fmt::Debug for UsableKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "UsableKey({}, {:?}, ..)", self.id, self.state)
+    }
+}
+
+/// Signs `data` (a digest of the message when `is_digest`) with a software
+/// private key, in turn with the requests already read.
+///
+/// An RSA signature holds its worker thread for a quarter of a millisecond
+/// (2048 bits) to several (4096), and a tokio worker reads the network only
+/// between tasks. Before one, the task therefore yields once: tokio runs a
+/// yielded task again only after its next poll of the network, so requests
+/// that arrived meanwhile are read and reach this point first, and RSA
+/// signatures start in about the order their requests arrived. Without the
+/// yield a request read later often signed earlier, and at 16 connections
+/// the slowest hundredth of RSA-2048 requests waited about 0.2–0.4 ms longer
+/// (see `benches`). ECDSA and Ed25519 take tens of microseconds and go
+/// straight on.
+pub(super) async fn sign_in_turn(
+    key: &SigningKey,
+    scheme: SignatureScheme,
+    data: &[u8],
+    is_digest: bool,
+) -> std::result::Result<Vec<u8>, CryptoError> {
+    if matches!(key.key_type(), KeyType::Rsa { .. }) {
+        tokio::task::yield_now().await;
+    }
+    if is_digest {
+        key.sign_digest(scheme, data)
+    } else {
+        key.sign(scheme, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+    use crate::crypto::keygen::{self, GeneratedKey, KeySpec};
+
+    fn signing_key(spec: KeySpec) -> SigningKey {
+        let Ok(GeneratedKey::Pair { private_pkcs8, .. }) = keygen::generate(spec) else {
+            panic!("a key pair");
+        };
+        SigningKey::from_pkcs8(private_pkcs8.expose()).expect("PKCS#8")
+    }
+
+    /// Polls once: `None` if the future gave its turn away.
+    fn first_poll(key: &SigningKey, scheme: SignatureScheme) -> Option<Vec<u8>> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match pin!(sign_in_turn(key, scheme, b"message", false)).poll(&mut cx) {
+            Poll::Ready(signature) => Some(signature.expect("signature")),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn an_rsa_signature_waits_one_turn_and_an_ecdsa_one_does_not() {
+        let rsa = signing_key(KeySpec::Rsa2048);
+        assert!(first_poll(&rsa, SignatureScheme::RsaPssSha256).is_none());
+        let ec = signing_key(KeySpec::EcP256);
+        assert!(first_poll(&ec, SignatureScheme::EcdsaSha256).is_some());
+    }
+
+    #[tokio::test]
+    async fn an_rsa_signature_is_made_after_its_turn() {
+        let rsa = signing_key(KeySpec::Rsa2048);
+        let signature = sign_in_turn(&rsa, SignatureScheme::RsaPssSha256, b"m", false)
+            .await
+            .expect("signature");
+        let verified = rsa
+            .verifying_key()
+            .expect("public half")
+            .verify(SignatureScheme::RsaPssSha256, b"m", &signature)
+            .expect("a fitting scheme");
+        assert!(verified);
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::codec;
-use super::keys::{KeyProfile, Prepared, UsableKey};
+use super::keys::{KeyProfile, Prepared, UsableKey, sign_in_turn};
 use super::objects::failure_code;
 use super::{Actor, Kms};
 use crate::crypto::signature::SignatureScheme;
@@ -186,8 +186,7 @@ impl Kms {
             key.check(Operation::Protect, UsageMask::SIGN, "Sign")?;
             self.spend_if_limited(actor, &key, data.len()).await?;
             match &key.prepared {
-                Prepared::Signing(k, _) if is_digest => Ok(k.sign_digest(scheme, data)?),
-                Prepared::Signing(k, _) => Ok(k.sign(scheme, data)?),
+                Prepared::Signing(k, _) => Ok(sign_in_turn(k, scheme, data, is_digest).await?),
                 Prepared::ResidentSigning(r, v) => {
                     self.resident_sign(r, v.key_type(), scheme, data, is_digest)
                         .await

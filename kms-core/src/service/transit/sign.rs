@@ -25,7 +25,7 @@ use crate::ids::{KeyId, ProjectId};
 use crate::lifecycle::Operation;
 use crate::object::UsageMask;
 use crate::service::Actor;
-use crate::service::keys::{Prepared, UsableKey};
+use crate::service::keys::{Prepared, UsableKey, sign_in_turn};
 
 /// A signature and the version that made it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,8 +119,7 @@ impl Transit {
             .map_err(|e| version_error(e, id, current.version))?;
         let scheme = algorithm.scheme();
         let signature = match &key.prepared {
-            Prepared::Signing(k, _) if is_digest => k.sign_digest(scheme, data)?,
-            Prepared::Signing(k, _) => k.sign(scheme, data)?,
+            Prepared::Signing(k, _) => sign_in_turn(k, scheme, data, is_digest).await?,
             Prepared::ResidentSigning(r, v) => {
                 self.kms
                     .resident_sign(r, v.key_type(), scheme, data, is_digest)
