@@ -376,6 +376,7 @@ pub fn short_scheduler_slice(slice: std::time::Duration) -> Result<usize, String
 
 /// The kernel's `struct sched_attr` (`SCHED_ATTR_SIZE_VER1`).
 #[repr(C)]
+#[derive(Default)]
 struct SchedAttr {
     size: u32,
     policy: u32,
@@ -389,23 +390,16 @@ struct SchedAttr {
     util_max: u32,
 }
 
+const SCHED_ATTR_SIZE: u32 = std::mem::size_of::<SchedAttr>() as u32;
+
+/// Sets thread `tid`'s slice, keeping its nice value, and reads it back:
+/// a kernel older than 6.12 accepts the call but ignores the slice, and
+/// the client must not then claim a slice it does not have.
 fn set_slice(tid: i32, nanos: u64) -> Result<(), String> {
-    // SAFETY (FFI: libc has no wrapper for sched_setattr): getpriority only
-    // reads; sched_setattr reads `attr`, a live, initialised struct of the
-    // size it is told, and changes nothing of ours.
-    let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t) };
-    let attr = SchedAttr {
-        size: std::mem::size_of::<SchedAttr>() as u32,
-        policy: libc::SCHED_OTHER as u32,
-        flags: 0,
-        nice,
-        priority: 0,
-        runtime: nanos,
-        deadline: 0,
-        period: 0,
-        util_min: 0,
-        util_max: 0,
-    };
+    let mut attr = sched_attr(tid)?;
+    attr.runtime = nanos;
+    // SAFETY (FFI: libc has no wrapper for sched_setattr): the kernel reads
+    // `attr`, a live, initialised struct of the size it is told.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_sched_setattr,
@@ -420,7 +414,33 @@ fn set_slice(tid: i32, nanos: u64) -> Result<(), String> {
             std::io::Error::last_os_error()
         ));
     }
-    Ok(())
+    match sched_attr(tid)?.runtime {
+        got if got == nanos => Ok(()),
+        _ => Err("this kernel ignores a slice asked for (Linux 6.12 and later take it)".into()),
+    }
+}
+
+/// Thread `tid`'s scheduling attributes (policy, nice, slice).
+fn sched_attr(tid: i32) -> Result<SchedAttr, String> {
+    let mut attr = SchedAttr::default();
+    // SAFETY (FFI: libc has no wrapper for sched_getattr): the kernel writes
+    // at most `SCHED_ATTR_SIZE` bytes into `attr`, which is that large.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_sched_getattr,
+            tid,
+            &mut attr as *mut SchedAttr,
+            SCHED_ATTR_SIZE,
+            0u32,
+        )
+    };
+    if rc != 0 {
+        return Err(format!(
+            "sched_getattr: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(attr)
 }
 
 /// The resident memory of process `pid` in MiB (`VmRSS`), 0 if unreadable.

@@ -180,10 +180,10 @@ impl std::fmt::Debug for UsableKey {
 /// yielded task again only after its next poll of the network, so requests
 /// that arrived meanwhile are read and reach this point first, and RSA
 /// signatures start in about the order their requests arrived. Without the
-/// yield a request read later often signed earlier, and at 16 connections
-/// the slowest hundredth of RSA-2048 requests waited about 0.2–0.4 ms longer
-/// (see `benches`). ECDSA and Ed25519 take tens of microseconds and go
-/// straight on.
+/// yield a request read later often signed earlier, and the slowest
+/// hundredth of RSA-2048 requests waited longer: about 0.2 ms at 16
+/// connections, 2–3 ms at 64 (see `benches`). ECDSA and Ed25519 take tens
+/// of microseconds and go straight on.
 pub(super) async fn sign_in_turn(
     key: &SigningKey,
     scheme: SignatureScheme,
