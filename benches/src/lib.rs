@@ -111,11 +111,45 @@
 //!   10.2–10.5 ms, against 5.29–5.46 with two in the same minutes;
 //! - a 0.1 or 0.3 ms slice for the server's workers (`sched_setattr`), so
 //!   that a woken client waits less for them: p99 5.37–5.83 ms, and the
-//!   1% of answers that wait 2 ms for the client stayed.
+//!   1% of answers that wait 2 ms for the client stayed;
+//! - with the yield shipped, a fair semaphore of one permit per worker
+//!   around signing (diagnostic builds, fresh server instances
+//!   alternating; the client printed more percentiles):
+//!   - taken after the yield: no difference (p99 4.76–5.54 against
+//!     4.85–5.65 ms, ratio 0.72–0.80 against 0.75–0.79, twelve pairs);
+//!   - taken at the first poll, without the yield: the spread stayed as
+//!     wide (p10 1.9, p90 4.45 ms against 2.1 and 4.5). A request reaches
+//!     the semaphore only when its worker runs it, and a worker that
+//!     releases a permit signs for the next waiter at once (tokio puts the
+//!     woken task in its LIFO slot), so requests wait unread or unrun in
+//!     per-worker queues, not in the semaphore;
+//!   - taken at the first poll, then the yield, then the signature: now
+//!     in order (p10–p90 3.1–4.0 ms against 2.1–4.5), p99 0.3–0.9 ms
+//!     lower, but 25 µs more server CPU per request (426–432 against
+//!     401–407 µs; our reading: a request now signs and answers on
+//!     whichever core frees first, away from its connection's warm state)
+//!     and about 5% fewer requests per second (0–6% in seven pairs), so
+//!     the ratio lost what p99 gained. p99 still read 5.6–6.0 ms with the
+//!     100 µs client, and 4.93 and 5.12 ms with a `SCHED_FIFO` client, in
+//!     an hour when this machine was 15% slower than usual;
+//! - what remains of the tail is partly the client's: a scheduler trace
+//!   (`perf sched`) showed the load client's threads waiting 0.3–3 ms for
+//!   a core on a few wake-ups in a hundred despite their short slice;
+//! - steering the client's wake-ups: half of them land on the other core
+//!   (about 2,800 reschedule interrupts a second at 16 connections), and
+//!   on this virtual machine a wake-up across cores costs the busy core
+//!   about 15 µs (a pinned spinning thread lost 5% of its work to 3,300
+//!   such wake-ups a second; a wake-up on the same core costs about 1 µs).
+//!   The kernel puts the woken client back on the core it last ran on,
+//!   whichever core wrote the answer; a C model with two pinned writers
+//!   and a reader that wakes no other thread split the same way (51–62%
+//!   on the writer's core), so the client cannot steer it.
 //!
 //! Per request at 16 connections (CPU time of each process over the
-//! middle of a run, the machine 0.0–0.3% idle): the server 336–370 µs,
-//! the load client 23–29 µs. Raw aws-lc-rs needs 272–305 µs a signature
+//! middle of a run, the machine 0.0–0.3% idle): the server 336–370 µs
+//! (of which SQLite's thread, writing the audit records, about 8 µs: at
+//! 5,000 requests a second a 5 ms window gathers only about 27 records per
+//! commit), the load client 23–29 µs. Raw aws-lc-rs needs 272–305 µs a signature
 //! per core, so the 0.80× line leaves about 70 µs a request for the client
 //! and everything the server does besides the signature; six runs (the
 //! `sched_yield` rounds above, both ways) measured 65–102 µs (ratio 0.81

@@ -497,8 +497,9 @@ async fn raw_worker(
                 latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
             }
             Ok(_) => errors += 1,
-            Err(_) => {
+            Err(e) => {
                 // A broken connection ends this worker, counted as one error.
+                eprintln!("a connection broke after {} answers: {e}", latencies.len());
                 errors += 1;
                 break;
             }
