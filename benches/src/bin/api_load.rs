@@ -52,6 +52,11 @@
 //! kernel's default; Linux 6.12 and later), so that an answer is read when
 //! it arrives rather than when a server thread's slice ends: the latency
 //! measured is then the server's, not the client's wait for a core.
+//! `--client-sched fifo` runs them under `SCHED_FIFO` instead (root or
+//! `CAP_SYS_NICE`), which removes the few waits the slice leaves
+//! (`benches::realtime_client`); `--client-sched default` leaves them as
+//! started. The raw baselines' threads always run under the normal policy
+//! and the default slice, as the server's do.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -120,6 +125,7 @@ struct Args {
     binary: PathBuf,
     /// The scheduler slice asked for the client's threads; zero keeps the
     /// kernel's default.
+    client_sched: ClientSched,
     client_slice: Duration,
 }
 
@@ -134,6 +140,7 @@ impl Args {
             binary: std::env::current_exe()
                 .map(|p| p.with_file_name("strongroom"))
                 .unwrap_or_else(|_| PathBuf::from("strongroom")),
+            client_sched: ClientSched::Slice,
             client_slice: Duration::from_micros(100),
         };
         let mut it = std::env::args().skip(1);
@@ -156,6 +163,14 @@ impl Args {
                         .ok()
                         .filter(|n| (1..=100).contains(n))
                         .unwrap_or_else(|| usage(&flag));
+                }
+                "--client-sched" => {
+                    args.client_sched = match value.as_str() {
+                        "fifo" => ClientSched::Fifo,
+                        "slice" => ClientSched::Slice,
+                        "default" => ClientSched::Default,
+                        _ => usage(&flag),
+                    };
                 }
                 "--client-slice-us" => {
                     args.client_slice = value
@@ -208,16 +223,44 @@ fn usage(flag: &str) -> ! {
     eprintln!(
         "usage: api_load [--seconds S] [--url URL] [--binary PATH-TO-strongroom]\n\
          \x20               [--workloads whoami,encrypt,sign-p256,sign-rsa,verify-p256]\n\
-         \x20               [--concurrency 1,16,64] [--rounds 3] [--client-slice-us 100]\n\
+         \x20               [--concurrency 1,16,64] [--rounds 3] [--client-sched fifo|slice|default] [--client-slice-us 100]\n\
          With --url: STRONGROOM_CA_CERT, STRONGROOM_TOKEN or STRONGROOM_CLIENT_ID and\n\
          STRONGROOM_CLIENT_SECRET, and STRONGROOM_PROJECT_ID (for the key workloads)."
     );
     std::process::exit(2)
 }
 
-/// Gives the client's threads a short scheduler slice (see
-/// [`benches::short_scheduler_slice`]), after the server has started with
-/// the default one, and says what it did.
+/// How the client's threads are scheduled once the server runs.
+#[derive(Clone, Copy)]
+enum ClientSched {
+    /// `SCHED_FIFO` ([`benches::realtime_client`]); the short slice where
+    /// that is refused.
+    Fifo,
+    /// A short slice ([`benches::short_scheduler_slice`]), the default.
+    Slice,
+    /// As the kernel starts them.
+    Default,
+}
+
+/// Schedules the client's threads as asked, after the server has started
+/// with the normal policy, and says what it did.
+fn client_scheduling(sched: ClientSched, slice: Duration) {
+    match sched {
+        ClientSched::Fifo => match benches::realtime_client() {
+            Ok(n) => println!(
+                "client threads: SCHED_FIFO ({n} threads), so answers are read as they arrive"
+            ),
+            Err(e) => {
+                println!("client threads: no real-time priority ({e})");
+                client_slice(slice);
+            }
+        },
+        ClientSched::Slice => client_slice(slice),
+        ClientSched::Default => println!("client threads: the kernel's default scheduling"),
+    }
+}
+
+/// Gives the client's threads a short scheduler slice, and says so.
 fn client_slice(slice: Duration) {
     if slice.is_zero() {
         println!("client threads: the kernel's default scheduler slice");
@@ -721,6 +764,11 @@ fn raw_signatures(signer: &Arc<RawSigner>, threads: usize, run: Duration) -> (u6
         .map(|_| {
             let signer = Arc::clone(signer);
             std::thread::spawn(move || {
+                // The server signs under the normal policy: so does the
+                // baseline, whatever the client's threads run under.
+                if let Err(e) = benches::normal_scheduling() {
+                    eprintln!("raw baseline thread: {e}");
+                }
                 let rng = SystemRandom::new();
                 let data = [0x5au8; DATA_LEN];
                 let mut out = vec![0u8; 512];
@@ -853,7 +901,7 @@ async fn run() -> Result<(), BoxError> {
         }
     };
     let target = Arc::new(target);
-    client_slice(args.client_slice);
+    client_scheduling(args.client_sched, args.client_slice);
 
     let prepared = prepare(&target, &args.workloads).await;
     // Warm-up, discarded: the server's caches, allocator and the CPU
