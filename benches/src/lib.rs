@@ -106,7 +106,13 @@
 //!     with and without `event_interval` 1: p99 5.43–6.13 ms;
 //!   - one current-thread runtime per core, connections to the less
 //!     loaded one: p99 15–16 ms (our reading: a connection's requests
-//!     can no longer be taken up by the other core while theirs signs);
+//!     can no longer be taken up by the other core while theirs signs).
+//!     Tried again with the client printing more percentiles (connections
+//!     to the runtime with fewer open, two pairs): p99 13.8–14.8 ms
+//!     against 6.1–6.6, and the spread is two-humped, p10 0.44 ms and p90
+//!     7.0 against 2.2 and 4.7: within one runtime some requests are
+//!     served at once and others wait for about fifty signatures, so the
+//!     order inside a current-thread runtime is the larger part;
 //! - three and four tokio workers on the two cores: p99 7.1–7.6 and
 //!   10.2–10.5 ms, against 5.29–5.46 with two in the same minutes;
 //! - a 0.1 or 0.3 ms slice for the server's workers (`sched_setattr`), so
