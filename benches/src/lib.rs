@@ -105,14 +105,21 @@
 //!   - a first-in-first-out semaphore of two permits around signing,
 //!     with and without `event_interval` 1: p99 5.43–6.13 ms;
 //!   - one current-thread runtime per core, connections to the less
-//!     loaded one: p99 15–16 ms (our reading: a connection's requests
-//!     can no longer be taken up by the other core while theirs signs).
-//!     Tried again with the client printing more percentiles (connections
-//!     to the runtime with fewer open, two pairs): p99 13.8–14.8 ms
-//!     against 6.1–6.6, and the spread is two-humped, p10 0.44 ms and p90
-//!     7.0 against 2.2 and 4.7: within one runtime some requests are
-//!     served at once and others wait for about fifty signatures, so the
-//!     order inside a current-thread runtime is the larger part;
+//!     loaded one: p99 15–16 ms. Tried again with the client printing
+//!     more percentiles, it first gave the same (p99 13.8–14.8 ms, a
+//!     two-humped spread with p10 0.44 ms), because that build handed each
+//!     accepted socket over still registered with the accepting runtime's
+//!     I/O driver (we think the first did too): its readiness then reached
+//!     the connection's runtime from another thread, through a queue a
+//!     current-thread runtime looks at only now and then. Registered anew
+//!     in the connection's runtime (`into_std`, `from_std`): in order again
+//!     (p10–p90 2.7–4.1 ms against 2.1–4.7) and 1–2.5% more requests per
+//!     second in two pairs, but p99 no lower with the 100 µs client
+//!     (6.0–6.3 against 6.1–6.2 ms) and a little lower with a
+//!     `SCHED_FIFO` one (5.0–5.4 against 5.4–5.6 ms, three pairs), the
+//!     machine 15–20% slower than usual. Not used: it ties each HTTP/1.1
+//!     connection and all of an HTTP/2 connection's streams to one core,
+//!     and leaves a core idle when the busy connections share the other;
 //! - three and four tokio workers on the two cores: p99 7.1–7.6 and
 //!   10.2–10.5 ms, against 5.29–5.46 with two in the same minutes;
 //! - a 0.1 or 0.3 ms slice for the server's workers (`sched_setattr`), so
