@@ -123,9 +123,10 @@ struct Args {
     concurrency: Vec<usize>,
     rounds: u32,
     binary: PathBuf,
+    /// How the client's threads are scheduled once the server runs.
+    client_sched: ClientSched,
     /// The scheduler slice asked for the client's threads; zero keeps the
     /// kernel's default.
-    client_sched: ClientSched,
     client_slice: Duration,
 }
 
@@ -223,7 +224,8 @@ fn usage(flag: &str) -> ! {
     eprintln!(
         "usage: api_load [--seconds S] [--url URL] [--binary PATH-TO-strongroom]\n\
          \x20               [--workloads whoami,encrypt,sign-p256,sign-rsa,verify-p256]\n\
-         \x20               [--concurrency 1,16,64] [--rounds 3] [--client-sched fifo|slice|default] [--client-slice-us 100]\n\
+         \x20               [--concurrency 1,16,64] [--rounds 3]\n\
+         \x20               [--client-sched fifo|slice|default] [--client-slice-us 100]\n\
          With --url: STRONGROOM_CA_CERT, STRONGROOM_TOKEN or STRONGROOM_CLIENT_ID and\n\
          STRONGROOM_CLIENT_SECRET, and STRONGROOM_PROJECT_ID (for the key workloads)."
     );
