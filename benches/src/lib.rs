@@ -153,9 +153,13 @@
 //!   slice: p99 at 16 connections lower in ten pairs of ten (5.59–6.27
 //!   against 6.03–6.72 ms, in hours when this machine was 15–20% slower
 //!   than usual), but 1.5% fewer requests per second on average (−5% to
-//!   +4%; the client now preempts a signing worker on every answer). It
-//!   is not the default, since it trades one target for the other and
-//!   needs privileges;
+//!   +4%; the client now preempts a signing worker on every answer). Two
+//!   full runs minutes apart, the machine at its usual speed: RSA-2048 at
+//!   16 connections p99 5.11 ms and 0.745× raw with it, 5.33 ms and
+//!   0.780× with the slice; and at the fast routes it costs far more, as
+//!   the client no longer gathers several answers per wake-up (whoami at
+//!   64 connections 42,958 against 68,079 requests/s). It is not the
+//!   default: it trades one target for another and needs privileges;
 //! - steering the client's wake-ups: half of them land on the other core
 //!   (about 2,800 reschedule interrupts a second at 16 connections), and
 //!   on this virtual machine a wake-up across cores costs the busy core

@@ -54,8 +54,9 @@
 //! measured is then the server's, not the client's wait for a core.
 //! `--client-sched fifo` runs them under `SCHED_FIFO` instead (root or
 //! `CAP_SYS_NICE`), which removes the few waits the slice leaves
-//! (`benches::realtime_client`); `--client-sched default` leaves them as
-//! started. The raw baselines' threads always run under the normal policy
+//! (`benches::realtime_client`) but preempts the server on every answer,
+//! costing it throughput (a third at `whoami`'s rate); `--client-sched
+//! default` leaves them as started. The raw baselines' threads always run under the normal policy
 //! and the default slice, as the server's do.
 
 use std::path::{Path, PathBuf};
