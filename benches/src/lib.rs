@@ -416,12 +416,7 @@ pub fn wait_ready(child: &mut std::process::Child) -> Result<(), String> {
 /// default.
 pub fn short_scheduler_slice(slice: std::time::Duration) -> Result<usize, String> {
     let nanos = u64::try_from(slice.as_nanos()).map_err(|_| "slice too long".to_owned())?;
-    let mut set = 0;
-    for tid in own_threads()? {
-        set_slice(tid, nanos)?;
-        set += 1;
-    }
-    Ok(set)
+    on_every_thread(|tid| set_slice(tid, nanos))
 }
 
 /// The kernel's `struct sched_attr` (`SCHED_ATTR_SIZE_VER1`).
@@ -472,17 +467,13 @@ fn set_slice(tid: i32, nanos: u64) -> Result<(), String> {
 /// policy: a baseline that must run as the server does calls
 /// [`normal_scheduling`] first.
 pub fn realtime_client() -> Result<usize, String> {
-    let mut set = 0;
-    for tid in own_threads()? {
+    on_every_thread(|tid| {
         let mut attr = sched_attr(tid)?;
         attr.policy = SCHED_FIFO;
         attr.priority = 1;
-        attr.nice = 0;
         attr.runtime = 0;
-        set_sched_attr(tid, &attr)?;
-        set += 1;
-    }
-    Ok(set)
+        set_sched_attr(tid, &attr)
+    })
 }
 
 /// Puts the calling thread under the normal policy and the kernel's
@@ -500,14 +491,19 @@ pub fn normal_scheduling() -> Result<(), String> {
 const SCHED_NORMAL: u32 = 0;
 const SCHED_FIFO: u32 = 1;
 
-/// The ids of this process's threads.
-fn own_threads() -> Result<Vec<i32>, String> {
+/// Applies `change` to every thread of this process; how many there were.
+fn on_every_thread(change: impl Fn(i32) -> Result<(), String>) -> Result<usize, String> {
     let tasks =
         std::fs::read_dir("/proc/self/task").map_err(|e| format!("/proc/self/task: {e}"))?;
-    Ok(tasks
+    let mut changed = 0;
+    for tid in tasks
         .flatten()
         .filter_map(|task| task.file_name().to_str().and_then(|t| t.parse().ok()))
-        .collect())
+    {
+        change(tid)?;
+        changed += 1;
+    }
+    Ok(changed)
 }
 
 /// Sets thread `tid`'s scheduling attributes.

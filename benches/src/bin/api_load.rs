@@ -55,9 +55,9 @@
 //! `--client-sched fifo` runs them under `SCHED_FIFO` instead (root or
 //! `CAP_SYS_NICE`), which removes the few waits the slice leaves
 //! (`benches::realtime_client`) but preempts the server on every answer,
-//! costing it throughput (a third at `whoami`'s rate); `--client-sched
-//! default` leaves them as started. The raw baselines' threads always run under the normal policy
-//! and the default slice, as the server's do.
+//! costing it throughput (a third at `whoami`'s rate). The raw baselines'
+//! threads always run under the normal policy and the default slice, as
+//! the server's do.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -170,7 +170,6 @@ impl Args {
                     args.client_sched = match value.as_str() {
                         "fifo" => ClientSched::Fifo,
                         "slice" => ClientSched::Slice,
-                        "default" => ClientSched::Default,
                         _ => usage(&flag),
                     };
                 }
@@ -226,7 +225,7 @@ fn usage(flag: &str) -> ! {
         "usage: api_load [--seconds S] [--url URL] [--binary PATH-TO-strongroom]\n\
          \x20               [--workloads whoami,encrypt,sign-p256,sign-rsa,verify-p256]\n\
          \x20               [--concurrency 1,16,64] [--rounds 3]\n\
-         \x20               [--client-sched fifo|slice|default] [--client-slice-us 100]\n\
+         \x20               [--client-sched fifo|slice] [--client-slice-us 100]\n\
          With --url: STRONGROOM_CA_CERT, STRONGROOM_TOKEN or STRONGROOM_CLIENT_ID and\n\
          STRONGROOM_CLIENT_SECRET, and STRONGROOM_PROJECT_ID (for the key workloads)."
     );
@@ -239,10 +238,9 @@ enum ClientSched {
     /// `SCHED_FIFO` ([`benches::realtime_client`]); the short slice where
     /// that is refused.
     Fifo,
-    /// A short slice ([`benches::short_scheduler_slice`]), the default.
+    /// A short slice ([`benches::short_scheduler_slice`]), the default;
+    /// `--client-slice-us 0` keeps the kernel's own.
     Slice,
-    /// As the kernel starts them.
-    Default,
 }
 
 /// Schedules the client's threads as asked, after the server has started
@@ -259,7 +257,6 @@ fn client_scheduling(sched: ClientSched, slice: Duration) {
             }
         },
         ClientSched::Slice => client_slice(slice),
-        ClientSched::Default => println!("client threads: the kernel's default scheduling"),
     }
 }
 
