@@ -164,8 +164,22 @@ pub struct CustomRole {
     pub updated_at: i64,
 }
 
+/// The time in whole seconds, rounded down: what an expiry is checked
+/// against (`now() >= expires_at` means expired).
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The time in whole seconds, rounded up: what an expiry is counted from.
+///
+/// Expiries are whole seconds and checked against [`now`]. Counted from
+/// [`now`] too, a token given `ttl` seconds at 10.9 s would expire at 11 s,
+/// a tenth of a second later, and a one-second token could be refused on
+/// its first use. Counted from here, it lives at least `ttl` seconds and
+/// less than one second more.
+pub fn now_rounded_up() -> i64 {
+    let t = time::OffsetDateTime::now_utc();
+    t.unix_timestamp() + i64::from(t.nanosecond() > 0)
 }
 
 /// Typed access to the records of one project (the system project, or a

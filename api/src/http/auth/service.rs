@@ -28,7 +28,9 @@ use uuid::Uuid;
 
 use super::lockout::Lockout;
 use super::permissions::Permissions;
-use super::records::{self, AccessToken, ClientSecret, Identity, Records, UniversalAuth, now};
+use super::records::{
+    self, AccessToken, ClientSecret, Identity, Records, UniversalAuth, now, now_rounded_up,
+};
 use super::{secrets, trusted_ips};
 use crate::http::ApiError;
 
@@ -231,7 +233,7 @@ impl Auth {
         let token = secrets::new_token()?;
         let key = secrets::token_key(token.expose_secret())
             .ok_or_else(|| ApiError::internal("token", &"a fresh token does not parse"))?;
-        let issued_at = now();
+        let issued_at = now_rounded_up();
         let seconds = |s: u64| i64::try_from(s).unwrap_or(i64::MAX);
         let max_expires_at = issued_at.saturating_add(seconds(config.access_token_max_ttl));
         let expires_at = issued_at
@@ -279,7 +281,8 @@ impl Auth {
             if !trusted_ips::allows(&session.trusted_ips, peer) {
                 return Err(ip_refused());
             }
-            t.expires_at = now
+            let renewed_at = now_rounded_up();
+            t.expires_at = renewed_at
                 .saturating_add(i64::try_from(t.ttl).unwrap_or(i64::MAX))
                 .min(t.max_expires_at);
             let actor = actor_for(t.identity_id, peer);
@@ -292,7 +295,7 @@ impl Auth {
                     self.sessions.remove(&key);
                     return Ok(Issued {
                         token: token.clone(),
-                        expires_in: u64::try_from(t.expires_at - now).unwrap_or(0),
+                        expires_in: u64::try_from(t.expires_at - renewed_at).unwrap_or(0),
                         max_ttl: u64::try_from(t.max_expires_at - t.issued_at).unwrap_or(0),
                     });
                 }
