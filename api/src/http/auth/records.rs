@@ -126,6 +126,8 @@ pub struct ClientSecret {
 pub struct AccessToken {
     pub identity_id: Uuid,
     pub client_secret_id: Uuid,
+    /// The login time rounded up to a whole second ([`now_rounded_up`]):
+    /// the second the token's TTLs are counted from.
     pub issued_at: i64,
     pub expires_at: i64,
     /// `issued_at + accessTokenMaxTTL`: renewals stop here.
